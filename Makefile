@@ -1,0 +1,32 @@
+# The README's commands. Each creates .venv when absent and installs the kit into it.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.dcai-al-installed
+
+.PHONY: run test lint lab release benchmarks clean
+
+run: $(STAMP)  ## every lab's experiments, headless, on the offline data -> results/
+	MPLBACKEND=Agg $(BIN)/dcai-al run $(ARGS)
+
+test: $(STAMP)  ## lint, format check and the whole test suite
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	PATH="$(CURDIR)/$(BIN):$$PATH" MPLBACKEND=Agg $(BIN)/python -m pytest $(ARGS)
+
+lab: $(STAMP)  ## JupyterLab on labs/, with a kernel that has the kit installed
+	$(BIN)/jupyter lab labs/
+
+release: $(STAMP)  ## regenerate labs/ from solutions/ through nbgrader
+	$(BIN)/dcai-al release
+
+benchmarks: $(STAMP)
+	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -c requirements.lock -e ".[test]"
+	touch $(STAMP)
+
+clean:
+	rm -rf results .pytest_cache .ruff_cache

@@ -1,0 +1,150 @@
+"""Acquisition scores for uncertainty sampling, and the one top-k selector.
+
+A score maps a probability matrix ``probs`` of shape (n, K) to one number
+per example; larger means "more worth labelling". Every strategy in the kit
+is a score followed by :func:`select_top`. Functions accept numpy arrays or
+torch tensors and return the same kind, on the same device.
+
+Lecture: "Growing or Compressing Datasets", section *Active learning*.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .validation import (
+    check_budget,
+    check_indices,
+    check_positive_int,
+    check_probs,
+    check_random_state,
+    check_scores,
+    is_tensor,
+)
+
+__all__ = ["SCORES", "entropy", "least_confidence", "margin", "random_scores", "select_top"]
+
+
+def entropy(probs):
+    """Predictive entropy, ``-sum_k p_k log p_k`` (natural log; 0 log 0 = 0).
+
+    Parameters
+    ----------
+    probs : array-like or torch.Tensor of shape (n_samples, n_classes)
+
+    Returns
+    -------
+    scores : same kind as ``probs``, shape (n_samples,)
+        0 for a one-hot row, ``log(n_classes)`` for a uniform one.
+
+    Examples
+    --------
+    >>> entropy(np.array([[0.5, 0.5], [1.0, 0.0]])).round(4).tolist()
+    [0.6931, 0.0]
+    """
+    p = check_probs(probs)
+    # "0.0 -" rather than unary minus, so a one-hot row scores 0.0, not -0.0.
+    if is_tensor(p):
+        return 0.0 - torch.special.xlogy(p, p).sum(1)
+    # log(1) = 0 where p = 0, so 0 log 0 contributes exactly 0.
+    return 0.0 - (p * np.log(np.where(p > 0, p, 1.0))).sum(1)
+
+
+def least_confidence(probs):
+    """One minus the probability of the most likely class, ``1 - max_k p_k``.
+
+    Examples
+    --------
+    >>> least_confidence(np.array([[0.2, 0.8], [0.5, 0.5]])).round(4).tolist()
+    [0.2, 0.5]
+    """
+    p = check_probs(probs)
+    return 1 - (p.max(1).values if is_tensor(p) else p.max(1))
+
+
+def margin(probs):
+    """One minus the gap between the two most likely classes, ``1 - (p_(1) - p_(2))``.
+
+    A small gap means the model hesitates between two classes, so it scores high.
+
+    Examples
+    --------
+    >>> margin(np.array([[0.1, 0.3, 0.6], [0.5, 0.5, 0.0]])).round(4).tolist()
+    [0.7, 1.0]
+    """
+    p = check_probs(probs)
+    if is_tensor(p):
+        top2 = torch.topk(p, 2, dim=1).values
+        return 1 - (top2[:, 0] - top2[:, 1])
+    top2 = np.partition(p, -2, axis=1)[:, -2:]  # no full sort needed
+    return 1 - (top2[:, 1] - top2[:, 0])
+
+
+def random_scores(n: int, seed=None) -> np.ndarray:
+    """Uniform random scores: passive learning expressed as a score.
+
+    Parameters
+    ----------
+    n : int
+        Number of examples.
+    seed : None, int or numpy.random.Generator
+
+    Examples
+    --------
+    >>> random_scores(3, seed=0).shape
+    (3,)
+    """
+    n = check_positive_int(n, "n")
+    return check_random_state(seed).random(n)
+
+
+#: Strategies by name, for runners and experiments.
+SCORES = {"entropy": entropy, "least confidence": least_confidence, "margin": margin}
+
+
+def select_top(scores, k: int, *, exclude=None):
+    """Indices of the ``k`` largest scores, in decreasing order of score.
+
+    Ties are broken towards the lower index, so the result is deterministic.
+
+    Parameters
+    ----------
+    scores : array-like or torch.Tensor of shape (n,)
+    k : int
+        How many to select; at most the number of indices not excluded.
+    exclude : array-like of int, optional
+        Indices that must not be selected (for example, already labelled).
+
+    Returns
+    -------
+    indices : numpy.ndarray or torch.Tensor of int64, shape (k,)
+        Positions in ``scores`` (a tensor stays on its device).
+
+    Examples
+    --------
+    >>> select_top(np.array([0.1, 0.9, 0.5, 0.9]), 2).tolist()
+    [1, 3]
+    >>> select_top(np.array([0.1, 0.9, 0.5, 0.9]), 2, exclude=[1]).tolist()
+    [3, 2]
+    """
+    s = check_scores(scores)
+    n = s.shape[0]
+    excluded = check_indices(exclude, n, "exclude")
+    k = check_budget(k, n - excluded.size, "k")
+    if is_tensor(s):
+        s = s.double().clone()
+        if excluded.size:
+            s[torch.from_numpy(excluded).to(s.device)] = -torch.inf
+        kth = torch.kthvalue(s, n - k + 1).values
+        above = torch.nonzero(s > kth).ravel()
+        ties = torch.nonzero(s == kth).ravel()[: k - above.numel()]
+        idx = torch.cat([above, ties]).sort().values
+        return idx[torch.sort(-s[idx], stable=True).indices]
+    s = np.asarray(s, dtype=np.float64).copy()
+    s[excluded] = -np.inf
+    kth = np.partition(s, n - k)[n - k]
+    above = np.flatnonzero(s > kth)
+    ties = np.flatnonzero(s == kth)[: k - above.size]
+    idx = np.concatenate([above, ties])
+    return idx[np.lexsort((idx, -s[idx]))].astype(np.int64)

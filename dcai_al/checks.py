@@ -1,0 +1,282 @@
+"""Checks that the labs' test cells call on a student's functions.
+
+Each ``check_*`` runs the student's function on small explained cases and,
+when something is off, raises :class:`CheckFailed` with a message in the
+student's terms: which input, what was expected, what came back, and a hint.
+They work in any notebook, with or without nbgrader::
+
+    from dcai_al.checks import check_entropy
+    check_entropy(my_entropy)     # prints "check_entropy: all 6 cases passed"
+
+The student's function is always called on copies of the inputs, so an
+answer that edits its input in place is reported rather than silently
+corrupting later cases.
+"""
+
+from __future__ import annotations
+
+import copy
+import types
+
+import numpy as np
+
+__all__ = [
+    "CheckFailed",
+    "check_binary_search_query",
+    "check_entropy",
+    "check_least_confidence",
+    "check_margin",
+    "check_same_as_reference",
+]
+
+#: Modules whose functions are the exercises themselves: calling them from an
+#: answer would hand in the kit's work instead of the student's.
+SUBJECT_MODULES = ("dcai_al.acquisition", "dcai_al.threshold", "dcai_al.diversity", "dcai_al.seals", "dcai_al.proxy")
+
+
+class CheckFailed(AssertionError):
+    """A student's function gave a wrong answer; the message says how."""
+
+
+def _fail(message: str):
+    raise CheckFailed(message)
+
+
+def _fmt(value) -> str:
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        text = np.array2string(value, precision=4, suppress_small=True, separator=", ")
+        return text if len(text) < 300 else text[:300] + " ..."
+    return repr(value)[:300]
+
+
+def _uses_kit_subject(fn) -> str | None:
+    """Name of a kit exercise function that ``fn`` is or calls, if any."""
+    module = getattr(fn, "__module__", None) or ""
+    if module.startswith(SUBJECT_MODULES):
+        return f"{module}.{getattr(fn, '__name__', '?')}"
+    code = getattr(fn, "__code__", None)
+    globs = getattr(fn, "__globals__", {})
+    if code is None:
+        return None
+    for name in code.co_names:
+        obj = globs.get(name)
+        if isinstance(obj, types.ModuleType) and obj.__name__.startswith(SUBJECT_MODULES):
+            return obj.__name__
+        if callable(obj) and (getattr(obj, "__module__", None) or "").startswith(SUBJECT_MODULES):
+            return f"{obj.__module__}.{getattr(obj, '__name__', name)}"
+    return None
+
+
+def require_own_implementation(fn, exercise: str) -> None:
+    """Fail when ``fn`` is, or calls, the kit's reference implementation."""
+    if not callable(fn):
+        _fail(f"{exercise}: expected a function, got {type(fn).__name__}. Pass the function itself, without ().")
+    used = _uses_kit_subject(fn)
+    if used:
+        _fail(
+            f"{exercise}: your function uses the kit's reference implementation ({used}). "
+            "This exercise asks for your own implementation, written with numpy (or torch)."
+        )
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) or hasattr(a, "detach"):
+        a_arr = a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
+        b_arr = b.detach().cpu().numpy() if hasattr(b, "detach") else np.asarray(b)
+        return a_arr.shape == b_arr.shape and np.array_equal(a_arr, b_arr, equal_nan=True)
+    try:
+        return bool(a == b)
+    except Exception:  # objects without a usable ==
+        return True
+
+
+def call_student(fn, *args, exercise: str, case: str):
+    """Call ``fn(*args)`` on copies; report crashes and in-place edits in plain words."""
+    originals = copy.deepcopy(args)
+    try:
+        out = fn(*args)
+    except NotImplementedError:
+        _fail(f"{exercise} is not implemented yet: replace `raise NotImplementedError()` with your code.")
+    except Exception as exc:  # the student's error, whatever it is, becomes feedback
+        _fail(f"{exercise} raised {type(exc).__name__}: {exc}\n  on the case: {case}")
+    for i, (before, after) in enumerate(zip(originals, args, strict=True)):
+        if not _same(before, after):
+            _fail(
+                f"{exercise} changed its input argument #{i + 1} in place on the case: {case}. "
+                "Work on a copy (e.g. p = probs.copy()) so the caller's data stays as it was."
+            )
+    return out
+
+
+def _as_vector(out, n: int, exercise: str, case: str) -> np.ndarray:
+    if hasattr(out, "detach"):
+        out = out.detach().cpu().numpy()
+    if out is None:
+        _fail(f"{exercise} returned None on the case: {case}. Did you forget a `return`?")
+    arr = np.asarray(out, dtype=float) if not isinstance(out, str) else None
+    if arr is None or arr.shape != (n,):
+        shape = None if arr is None else arr.shape
+        _fail(
+            f"{exercise} should return one score per row, shape ({n},), but returned shape {shape} on the case: "
+            f"{case}. Reduce over the classes with axis=1."
+        )
+    return arr
+
+
+def _expect_scores(fn, exercise, probs, expected, case, hints=()):
+    """Run a score function on ``probs``; compare to ``expected``; pick a hint."""
+    got = _as_vector(call_student(fn, probs, exercise=exercise, case=case), len(probs), exercise, case)
+    expected = np.asarray(expected, dtype=float)
+    if np.allclose(got, expected, atol=1e-6, rtol=1e-6):
+        return
+    hint = next((text for test, text in hints if test(got)), "Compare your formula with the one in the markdown above.")
+    _fail(
+        f"{exercise} gave the wrong scores on the case: {case}\n"
+        f"  input probs: {_fmt(np.asarray(probs))}\n  expected:    {_fmt(expected)}\n  got:         {_fmt(got)}\n"
+        f"  hint: {hint}"
+    )
+
+
+def _passed(name: str, count: int) -> None:
+    print(f"{name}: all {count} cases passed")
+
+
+def check_entropy(entropy) -> None:
+    """Check a student's ``entropy(probs) -> scores`` against hand-computed cases."""
+    name = "entropy"
+    require_own_implementation(entropy, name)
+    ln2 = np.log(2)
+    cases = [
+        ("two classes, uniform: the most uncertain row", [[0.5, 0.5]], [ln2]),
+        ("a confident row [0.9, 0.1]", [[0.9, 0.1]], [-(0.9 * np.log(0.9) + 0.1 * np.log(0.1))]),
+        ("a one-hot row: no uncertainty at all", [[1.0, 0.0, 0.0]], [0.0]),
+        ("four classes, uniform", [[0.25, 0.25, 0.25, 0.25]], [np.log(4)]),
+        (
+            "several rows at once",
+            [[0.5, 0.5], [1.0, 0.0], [0.2, 0.8]],
+            [ln2, 0.0, -(0.2 * np.log(0.2) + 0.8 * np.log(0.8))],
+        ),
+    ]
+    for case, probs, expected in cases:
+        probs = np.array(probs)
+        hints = [
+            (
+                lambda g: np.isnan(g).any(),
+                "0 * log(0) gives nan in numpy; treat 0 log 0 as 0 (e.g. np.where(p > 0, ...)).",
+            ),
+            (lambda g, e=expected: np.allclose(g, np.asarray(e) / ln2), "use the natural log np.log, not np.log2."),
+            (lambda g, e=expected: np.allclose(g, -np.asarray(e)), "entropy is -sum p log p: mind the minus sign."),
+        ]
+        _expect_scores(entropy, name, probs, expected, case, hints)
+    # Row order must not matter and rows must be scored independently.
+    probs = np.array([[0.2, 0.8], [0.5, 0.5]])
+    got = _as_vector(call_student(entropy, probs, exercise=name, case="two rows"), 2, name, "two rows")
+    if not got[1] > got[0]:
+        _fail(f"{name}: the uniform row [0.5, 0.5] should score higher than [0.2, 0.8]; got {_fmt(got)}.")
+    _passed(name, len(cases) + 1)
+
+
+def check_least_confidence(least_confidence) -> None:
+    """Check a student's ``least_confidence(probs) -> scores``."""
+    name = "least_confidence"
+    require_own_implementation(least_confidence, name)
+    cases = [
+        ("the most likely class is not the first column", [[0.2, 0.1, 0.7]], [0.3]),
+        ("a confident row [0.9, 0.1]", [[0.9, 0.1]], [0.1]),
+        ("a uniform row over 4 classes", [[0.25] * 4], [0.75]),
+        ("a one-hot row", [[0.0, 1.0]], [0.0]),
+        ("several rows at once", [[0.6, 0.4], [0.5, 0.5]], [0.4, 0.5]),
+    ]
+    for case, probs, expected in cases:
+        probs = np.array(probs)
+        hints = [
+            (lambda g, e=expected: np.allclose(g, 1 - np.asarray(e)), "the score is 1 - max p, not max p itself."),
+            (lambda g, p=probs: np.allclose(g, 1 - p.min(1)), "use the largest probability (max), not the smallest."),
+            (lambda g, p=probs: np.allclose(g, 1 - p[:, 0]), "take the max over each row (axis=1), not column 0."),
+        ]
+        _expect_scores(least_confidence, name, probs, expected, case, hints)
+    _passed(name, len(cases))
+
+
+def check_margin(margin) -> None:
+    """Check a student's ``margin(probs) -> scores``, ``1 - (p_(1) - p_(2))``."""
+    name = "margin"
+    require_own_implementation(margin, name)
+    cases = [
+        ("two classes [0.9, 0.1]: gap 0.8", [[0.9, 0.1]], [0.2]),
+        ("a tie between the top two: the highest score", [[0.45, 0.1, 0.45]], [1.0]),
+        ("top two not in the first columns", [[0.1, 0.2, 0.7]], [0.5]),
+        ("classes in increasing order", [[0.05, 0.15, 0.3, 0.5]], [0.8]),
+        ("a one-hot row: the lowest score", [[1.0, 0.0, 0.0]], [0.0]),
+    ]
+    for case, probs, expected in cases:
+        probs = np.array(probs)
+        hints = [
+            (lambda g, e=expected: np.allclose(g, 1 - np.asarray(e)), "return 1 - gap, so that small gaps score high."),
+            (
+                lambda g, p=probs: np.allclose(g, 1 - np.abs(p[:, 0] - p[:, 1])),
+                "find the two largest probabilities of each row (sort or np.partition), not columns 0 and 1.",
+            ),
+            (
+                lambda g, p=probs: np.allclose(g, 1 - (np.sort(p, 1)[:, -1] - np.sort(p, 1)[:, 0])),
+                "the gap is between the largest and the second largest, not the smallest.",
+            ),
+        ]
+        _expect_scores(margin, name, probs, expected, case, hints)
+    _passed(name, len(cases))
+
+
+def check_binary_search_query(binary_search_query) -> None:
+    """Check a student's ``binary_search_query(x, lo, hi) -> index or -1``."""
+    name = "binary_search_query"
+    require_own_implementation(binary_search_query, name)
+    cases = [
+        ("the point nearest the middle of (0, 1)", [0.1, 0.45, 0.7, 0.9], 0.0, 1.0, 1),
+        ("unsorted pool; interval (0.3, 0.9), middle 0.6", [0.95, 0.62, 0.2, 0.5], 0.3, 0.9, 1),
+        ("the endpoints themselves are labelled already: strictly inside only", [0.2, 0.4, 0.6], 0.2, 0.6, 1),
+        ("no pool point inside the interval: return -1", [0.1, 0.2, 0.8], 0.2, 0.8, -1),
+        ("two points equally near the middle: the lower index", [0.4, 0.6, 0.0], 0.0, 1.0, 0),
+    ]
+    for case, x, lo, hi, expected in cases:
+        got = call_student(binary_search_query, np.array(x), lo, hi, exercise=name, case=case)
+        try:
+            got_int = int(got)
+        except (TypeError, ValueError):
+            _fail(f"{name} should return an int index, got {_fmt(got)} on the case: {case}.")
+        if got_int != expected:
+            hint = "return the index into x, not the position x[i]."
+            if expected == -1:
+                hint = "when no unlabelled pool point lies strictly between lo and hi, return -1."
+            elif got_int in (int(np.argmin(np.abs(np.array(x) - (lo + hi) / 2))),):
+                hint = "only points strictly inside (lo, hi) are candidates."
+            _fail(
+                f"{name} gave the wrong index on the case: {case}\n  x = {x}, lo = {lo}, hi = {hi}\n"
+                f"  expected: {expected}\n  got:      {got!r}\n  hint: {hint}"
+            )
+    _passed(name, len(cases))
+
+
+def check_same_as_reference(fn, reference, inputs, *, exercise: str, atol: float = 1e-6) -> None:
+    """Compare ``fn`` with the kit's ``reference`` on each input (hidden tests).
+
+    Parameters
+    ----------
+    fn, reference : callable
+        The student's function and the kit's.
+    inputs : list of tuple
+        Argument tuples to call both with.
+    """
+    require_own_implementation(fn, exercise)
+    for i, args in enumerate(inputs):
+        case = f"hidden case {i + 1} (inputs of shape {[np.shape(a) for a in args]})"
+        expected = reference(*copy.deepcopy(args))
+        got = call_student(fn, *args, exercise=exercise, case=case)
+        got_arr = np.asarray(got.detach().cpu().numpy() if hasattr(got, "detach") else got, dtype=float)
+        exp_arr = np.asarray(expected, dtype=float)
+        if got_arr.shape != exp_arr.shape or not np.allclose(got_arr, exp_arr, atol=atol, rtol=1e-6):
+            _fail(
+                f"{exercise} disagrees with the expected answer on {case}.\n"
+                f"  expected: {_fmt(exp_arr)}\n  got:      {_fmt(got_arr)}"
+            )

@@ -1,0 +1,75 @@
+"""The ``dcai-al`` command: parse arguments and dispatch, nothing more."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .experiments import LABS
+
+    parser = argparse.ArgumentParser(prog="dcai-al", description="Growing and compressing datasets: the course kit.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the labs' experiments headless and write figures and report.md")
+    run.add_argument("--lab", type=int, nargs="+", choices=sorted(LABS), help="labs to run (default: all)")
+    size = run.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="small sizes (CI); also set by DCAI_AL_QUICK=1")
+    size.add_argument("--full", action="store_true", help="the largest sizes (e.g. SEALS at 1M points)")
+    run.add_argument("--device", choices=["cpu", "cuda", "mps"], default=None, help="torch device (default: best)")
+    run.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    run.add_argument("--out", type=Path, default=Path("results"), help="output folder (default results/)")
+    run.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+    rel = sub.add_parser("release", help="regenerate labs/ from solutions/ through nbgrader")
+    rel.add_argument("names", nargs="*", help="assignments (default: all)")
+
+    grade = sub.add_parser("autograde", help="autograde a folder of submissions with nbgrader")
+    grade.add_argument("submissions", type=Path, help="folder laid out as <student>/<assignment>/<notebook>.ipynb")
+    grade.add_argument("--full-size", action="store_true", help="run the notebooks' experiments at full size")
+    grade.add_argument("--timeout", type=int, default=None, help="per-cell time limit in seconds")
+    grade.add_argument("--keep", type=Path, default=None, help="copy the gradebook and autograded notebooks here")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from .config import quick_mode
+        from .experiments import LABS, RunConfig, run_labs
+
+        config = RunConfig(
+            quick=args.quick or quick_mode(),
+            full=args.full,
+            device=args.device,
+            seed=args.seed,
+            out_dir=args.out,
+            progress=not args.no_progress,
+        )
+        reports = run_labs(args.lab or sorted(LABS), config)
+        for report in reports:
+            print(f"{report.title}: {report.seconds:.1f} s")
+        print(f"Report: {config.out_dir / 'report.md'}")
+        return 0
+    if args.command == "release":
+        from .grading import release
+
+        for path in release(args.names or None):
+            print(f"released {path}")
+        return 0
+    if args.command == "autograde":
+        from .grading import autograde, score_table
+
+        rows = autograde(args.submissions, quick=not args.full_size, timeout=args.timeout, keep=args.keep)
+        print(score_table(rows))
+        return 0
+    return 2  # unreachable: argparse requires a command
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,387 @@
+"""Offline datasets for the labs, every one seeded.
+
+Everything here works with no network: scikit-learn's digits ship inside the
+package, and the 1-D pools and the clustered embedding pool are generated.
+MNIST and CIFAR-10 are opt-in through torchvision and never download unless
+asked to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .validation import check_fraction, check_positive_int, check_random_state
+
+__all__ = [
+    "PoolSplit",
+    "load_augmented_digits",
+    "load_cifar10",
+    "load_digits_pool",
+    "load_mnist",
+    "make_embedding_pool",
+    "make_gaussian_line",
+    "make_threshold_pool",
+]
+
+
+@dataclass(frozen=True)
+class PoolSplit:
+    """An unlabelled pool (whose labels the oracle reveals) and a test set.
+
+    Attributes
+    ----------
+    X_pool, y_pool : numpy.ndarray
+        Pool features, shape (n_pool, ...), and the labels an annotator would give.
+    X_test, y_test : numpy.ndarray
+        Held-out examples for measuring accuracy.
+    n_classes : int
+        Number of classes.
+    """
+
+    X_pool: np.ndarray
+    y_pool: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+
+    def __repr__(self) -> str:
+        return f"PoolSplit(pool={self.X_pool.shape}, test={self.X_test.shape}, n_classes={self.n_classes})"
+
+
+def _stratified_split(y: np.ndarray, test_fraction: float, rng: np.random.Generator):
+    test = []
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        rng.shuffle(idx)
+        test.append(idx[: max(1, round(len(idx) * test_fraction))])
+    test = np.sort(np.concatenate(test))
+    pool = np.setdiff1d(np.arange(len(y)), test)
+    return pool, test
+
+
+def load_digits_pool(*, test_fraction: float = 0.25, images: bool = False, seed=0) -> PoolSplit:
+    """scikit-learn's 8x8 handwritten digits as a pool and a stratified test set.
+
+    Parameters
+    ----------
+    test_fraction : float
+        Share of each class held out for testing.
+    images : bool
+        If True, features have shape (n, 1, 8, 8) for a CNN; otherwise (n, 64).
+    seed : None, int or numpy.random.Generator
+        Controls the split.
+
+    Returns
+    -------
+    PoolSplit
+        Features scaled to [0, 1] as float32; labels int64 in 0..9.
+
+    Examples
+    --------
+    >>> split = load_digits_pool(seed=0)
+    >>> split.X_pool.shape[1], split.n_classes
+    (64, 10)
+    """
+    from sklearn.datasets import load_digits
+
+    test_fraction = check_fraction(test_fraction, "test_fraction")
+    if test_fraction >= 1.0:
+        raise ValueError("test_fraction must be below 1 so that the pool is not empty.")
+    rng = check_random_state(seed)
+    digits = load_digits()
+    X = (digits.data / 16.0).astype(np.float32)
+    y = digits.target.astype(np.int64)
+    pool, test = _stratified_split(y, test_fraction, rng)
+    if images:
+        X = X.reshape(-1, 1, 8, 8)
+    return PoolSplit(X[pool], y[pool], X[test], y[test], n_classes=10)
+
+
+def _shift(images: np.ndarray, dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
+    """Shift each 8x8 image by whole pixels, filling with zeros."""
+    out = np.zeros_like(images)
+    for s_y in (-1, 0, 1):
+        for s_x in (-1, 0, 1):
+            sel = (dy == s_y) & (dx == s_x)
+            if not sel.any():
+                continue
+            shifted = np.roll(images[sel], (s_y, s_x), axis=(-2, -1))
+            if s_y == 1:
+                shifted[..., 0, :] = 0
+            elif s_y == -1:
+                shifted[..., -1, :] = 0
+            if s_x == 1:
+                shifted[..., :, 0] = 0
+            elif s_x == -1:
+                shifted[..., :, -1] = 0
+            out[sel] = shifted
+    return out
+
+
+def load_augmented_digits(*, copies: int = 20, noise: float = 0.1, test_fraction: float = 0.25, seed=0) -> PoolSplit:
+    """A larger digits training set made by jittering the originals.
+
+    The test images are held out *before* augmentation, so no test digit has
+    a jittered twin in the training set. Each training digit gets ``copies``
+    versions: shifted by up to one pixel, with Gaussian pixel noise.
+
+    Parameters
+    ----------
+    copies : int
+        Augmented versions per training digit (the original is one of them).
+    noise : float
+        Standard deviation of the pixel noise, on the [0, 1] scale.
+    test_fraction : float
+        Share of each class held out (not augmented).
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    PoolSplit
+        Images of shape (n, 1, 8, 8), float32 in [0, 1]. With the defaults
+        the training set holds 1,347 x 20 = 26,940 images.
+
+    Examples
+    --------
+    >>> split = load_augmented_digits(copies=2, seed=0)
+    >>> split.X_pool.shape[1:]
+    (1, 8, 8)
+    """
+    copies = check_positive_int(copies, "copies")
+    if not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a finite number >= 0, got {noise}.")
+    rng = check_random_state(seed)
+    base = load_digits_pool(test_fraction=test_fraction, images=True, seed=rng)
+    X = np.repeat(base.X_pool, copies, axis=0)
+    y = np.repeat(base.y_pool, copies)
+    n = len(X)
+    first = np.arange(n) % copies == 0  # keep one untouched original per digit
+    dy = np.where(first, 0, rng.integers(-1, 2, size=n))
+    dx = np.where(first, 0, rng.integers(-1, 2, size=n))
+    X = _shift(X, dy, dx)
+    X = X + np.where(first, 0.0, noise)[:, None, None, None] * rng.standard_normal(X.shape)
+    X = np.clip(X, 0.0, 1.0).astype(np.float32)
+    order = rng.permutation(n)
+    return PoolSplit(X[order], y[order], base.X_test, base.y_test, n_classes=10)
+
+
+def make_threshold_pool(n: int = 1000, *, threshold: float = None, noise: float = 0.0, seed=0):
+    """Points on [0, 1] labelled by a threshold: the lecture's 1-D example.
+
+    Parameters
+    ----------
+    n : int
+        Pool size.
+    threshold : float, optional
+        The true boundary; drawn uniformly from [0.1, 0.9] when None.
+    noise : float
+        Probability that a label is flipped (0 for the noiseless setting).
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    x : numpy.ndarray of shape (n,)
+        Sorted points in [0, 1].
+    y : numpy.ndarray of shape (n,)
+        Labels, 1 where ``x >= threshold`` (before noise).
+    threshold : float
+
+    Examples
+    --------
+    >>> x, y, t = make_threshold_pool(5, threshold=0.5, seed=0)
+    >>> bool(((x >= 0.5) == y.astype(bool)).all())
+    True
+    """
+    n = check_positive_int(n, "n", minimum=2)
+    if not 0.0 <= noise < 0.5:
+        raise ValueError(f"noise must lie in [0, 0.5), got {noise}.")
+    rng = check_random_state(seed)
+    if threshold is None:
+        threshold = float(rng.uniform(0.1, 0.9))
+    elif not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must lie in [0, 1], got {threshold}.")
+    x = np.sort(rng.uniform(0.0, 1.0, size=n))
+    y = (x >= threshold).astype(np.int64)
+    if noise > 0:
+        flip = rng.random(n) < noise
+        y = np.where(flip, 1 - y, y)
+    return x, y, float(threshold)
+
+
+def make_gaussian_line(n_per_class: int = 100, *, separation: float = 2.0, seed=0):
+    """Two 1-D classes from N(-separation, 1) and N(+separation, 1).
+
+    The original course lab's toy: the Bayes boundary is at 0.
+
+    Returns
+    -------
+    x : numpy.ndarray of shape (2 * n_per_class, 1)
+    y : numpy.ndarray of shape (2 * n_per_class,), 0 for the left class.
+
+    Examples
+    --------
+    >>> x, y = make_gaussian_line(10, seed=0)
+    >>> x.shape, int(y.sum())
+    ((20, 1), 10)
+    """
+    n_per_class = check_positive_int(n_per_class, "n_per_class")
+    rng = check_random_state(seed)
+    x = np.concatenate([rng.normal(-separation, 1.0, n_per_class), rng.normal(separation, 1.0, n_per_class)])
+    y = np.repeat([0, 1], n_per_class).astype(np.int64)
+    order = rng.permutation(len(x))
+    return x[order].reshape(-1, 1), y[order]
+
+
+_BLOCK = 65_536  # rows generated per block; fixed so the output never depends on chunking
+
+
+def make_embedding_pool(
+    n: int = 100_000,
+    d: int = 64,
+    *,
+    n_clusters: int = 100,
+    prevalence: float = 0.005,
+    cluster_std: float = 0.35,
+    seed=0,
+    out=None,
+):
+    """A clustered embedding pool with a rare positive concept.
+
+    Stands in, offline, for embeddings from a pre-trained model: points lie
+    around ``n_clusters`` unit-norm centers; the rare concept is a few tight
+    clusters that together hold ``prevalence`` of the pool, so its members are
+    each other's nearest neighbours, as in real embedding spaces.
+
+    Memory stays at the output: rows are generated in fixed blocks, each from
+    its own seeded stream, straight into ``out`` (which may be a
+    ``numpy.memmap`` for pools larger than RAM).
+
+    Parameters
+    ----------
+    n, d : int
+        Pool size and embedding dimension.
+    n_clusters : int
+        Number of negative clusters.
+    prevalence : float
+        Fraction of the pool in the rare positive concept, in (0, 0.5].
+    cluster_std : float
+        Per-coordinate spread of a cluster, scaled by 1/sqrt(d).
+    seed : int
+        Seed for the centers and every block.
+    out : numpy.ndarray of shape (n, d), float32, optional
+        Where to write the embeddings.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (n, d), float32
+    y : numpy.ndarray of shape (n,), int8, 1 for the rare concept.
+
+    Examples
+    --------
+    >>> X, y = make_embedding_pool(1000, 8, prevalence=0.01, seed=0)
+    >>> X.shape, X.dtype.name, int(y.sum()) > 0
+    ((1000, 8), 'float32', True)
+    """
+    n = check_positive_int(n, "n")
+    d = check_positive_int(d, "d", minimum=2)
+    n_clusters = check_positive_int(n_clusters, "n_clusters")
+    prevalence = check_fraction(prevalence, "prevalence")
+    if prevalence > 0.5:
+        raise ValueError(f"prevalence must be at most 0.5 for a rare concept, got {prevalence}.")
+    if isinstance(seed, np.random.Generator) or seed is None:
+        raise TypeError("seed must be an int here: each block derives its own stream from it.")
+    if out is None:
+        out = np.empty((n, d), dtype=np.float32)
+    elif out.shape != (n, d) or out.dtype != np.float32:
+        raise ValueError(f"out must be a float32 array of shape {(n, d)}, got {out.dtype} {out.shape}.")
+    n_positive_clusters = 3
+    center_rng = np.random.default_rng([seed, 0])
+    centers = center_rng.standard_normal((n_clusters + n_positive_clusters, d)).astype(np.float32)
+    centers /= np.linalg.norm(centers, axis=1, keepdims=True)
+    scale = np.float32(cluster_std / np.sqrt(d))
+    y = np.empty(n, dtype=np.int8)
+    for b, start in enumerate(range(0, n, _BLOCK)):
+        stop = min(start + _BLOCK, n)
+        m = stop - start
+        # One stream per quantity, so a block's first rows do not depend on its length
+        # and a smaller pool is exactly a prefix of a larger one.
+        is_pos, pos_cluster, neg_cluster, noise = (np.random.default_rng([seed, b + 1, j]) for j in range(4))
+        positive = is_pos.random(m) < prevalence
+        which = np.where(
+            positive,
+            n_clusters + pos_cluster.integers(0, n_positive_clusters, size=m),
+            neg_cluster.integers(0, n_clusters, size=m),
+        )
+        # Positive clusters are tighter: a rare concept forms a compact region.
+        spread = np.where(positive, scale * 0.6, scale).astype(np.float32)[:, None]
+        out[start:stop] = centers[which] + spread * noise.standard_normal((m, d), dtype=np.float32)
+        y[start:stop] = positive
+    return out, y
+
+
+def _torchvision_dataset(cls_name: str, root, download: bool, train: bool):
+    import torchvision
+
+    root = Path(root).expanduser()
+    cls = getattr(torchvision.datasets, cls_name)
+    try:
+        return cls(root=str(root), train=train, download=download)
+    except RuntimeError as exc:
+        if not download:
+            raise FileNotFoundError(
+                f"{cls_name} was not found under {root}. Pass download=True on a machine with internet "
+                f"access (or copy the torchvision {cls_name} files there); the kit's default labs need no download."
+            ) from None
+        raise RuntimeError(f"{cls_name} could not be prepared under {root}: {exc}") from None
+    except OSError as exc:  # URLError and socket errors derive from OSError
+        raise ConnectionError(
+            f"Downloading {cls_name} failed ({exc.__class__.__name__}): this machine seems to be offline. "
+            f"Download it elsewhere into {root}, or use the offline datasets (load_digits_pool, "
+            "load_augmented_digits)."
+        ) from None
+
+
+def _to_split(train, test, n_classes: int) -> PoolSplit:
+    def arrays(ds):
+        X = np.asarray(ds.data, dtype=np.float32) / 255.0
+        X = X[:, None] if X.ndim == 3 else X.transpose(0, 3, 1, 2)
+        return np.ascontiguousarray(X), np.asarray(ds.targets, dtype=np.int64)
+
+    X_pool, y_pool = arrays(train)
+    X_test, y_test = arrays(test)
+    return PoolSplit(X_pool, y_pool, X_test, y_test, n_classes=n_classes)
+
+
+def load_mnist(root="~/.cache/dcai-al", *, download: bool = False) -> PoolSplit:
+    """MNIST through torchvision (opt-in; needs the files or a download).
+
+    Raises
+    ------
+    FileNotFoundError
+        When the files are absent and ``download`` is False.
+    ConnectionError
+        When a download was asked for and the machine is offline.
+    """
+    train = _torchvision_dataset("MNIST", root, download, train=True)
+    test = _torchvision_dataset("MNIST", root, download, train=False)
+    return _to_split(train, test, 10)
+
+
+def load_cifar10(root="~/.cache/dcai-al", *, download: bool = False) -> PoolSplit:
+    """CIFAR-10 through torchvision (opt-in; needs the files or a download).
+
+    Images come back as float32 arrays of shape (n, 3, 32, 32) in [0, 1].
+
+    Raises
+    ------
+    FileNotFoundError
+        When the files are absent and ``download`` is False.
+    ConnectionError
+        When a download was asked for and the machine is offline.
+    """
+    train = _torchvision_dataset("CIFAR10", root, download, train=True)
+    test = _torchvision_dataset("CIFAR10", root, download, train=False)
+    return _to_split(train, test, 10)

@@ -1,0 +1,196 @@
+"""Figures shared by the notebooks and ``dcai-al run``.
+
+Every helper draws on a given (or new) axis, labels the title, both axes and
+the legend, and returns the figure, so the notebook shows it inline and the
+runner saves exactly the same picture.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = ["plot_curves", "plot_scatter_selection", "plot_strips", "save_figure"]
+
+
+def _axis(ax, figsize=(6.4, 4.2)):
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax
+    return ax.figure, ax
+
+
+def _to_numpy(values) -> np.ndarray:
+    if hasattr(values, "detach"):
+        values = values.detach().cpu().numpy()
+    return np.asarray(values, dtype=float)
+
+
+def plot_curves(
+    curves: dict,
+    x=None,
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    ax=None,
+    log_x: bool = False,
+    log_y: bool = False,
+    band: str = "std",
+):
+    """Plot one line per named curve, with a shaded spread when given runs.
+
+    Parameters
+    ----------
+    curves : dict of str -> array-like
+        Each value is either one curve of shape (n_points,), or several runs
+        of shape (n_runs, n_points), drawn as their mean with a band.
+    x : array-like of shape (n_points,), or dict of str -> array-like, optional
+        Shared x values or one per curve; defaults to 1..n_points.
+    title, xlabel, ylabel : str
+    ax : matplotlib Axes, optional
+    log_x, log_y : bool
+    band : {"std", "minmax"}
+        What the shaded spread shows.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if not curves:
+        raise ValueError("curves is empty: give at least one named curve to plot.")
+    if band not in ("std", "minmax"):
+        raise ValueError(f"band must be 'std' or 'minmax', got {band!r}.")
+    fig, ax = _axis(ax)
+    for name, values in curves.items():
+        values = _to_numpy(values)
+        xs = x[name] if isinstance(x, dict) else x
+        runs = values if values.ndim == 2 else values[None, :]
+        xs = np.arange(1, runs.shape[1] + 1) if xs is None else _to_numpy(xs)
+        mean = runs.mean(0)
+        (line,) = ax.plot(xs, mean, label=name if runs.shape[0] == 1 else f"{name} (n={runs.shape[0]})")
+        if runs.shape[0] > 1:
+            if band == "std":
+                low, high = mean - runs.std(0), mean + runs.std(0)
+            else:
+                low, high = runs.min(0), runs.max(0)
+            if log_y:
+                low = np.maximum(low, mean * 0.1)
+            ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+    if log_x:
+        ax.set_xscale("log")
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_strips(
+    x,
+    y,
+    rounds: dict,
+    *,
+    boundary: float | None = None,
+    title: str,
+    xlabel: str = "x",
+    n_show: int = 6,
+):
+    """One strip per round showing a 1-D pool and the points labelled so far.
+
+    Parameters
+    ----------
+    x, y : array-like of shape (n,)
+        The pool's positions and true classes (0/1).
+    rounds : dict of str -> list of index arrays
+        For each learner, the indices labelled after each round.
+    boundary : float, optional
+        The true boundary, drawn dashed.
+    n_show : int
+        Rounds to draw per learner (evenly spaced).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    x, y = _to_numpy(x).ravel(), np.asarray(y).ravel()
+    names = list(rounds)
+    fig, axes = plt.subplots(
+        n_show, len(names), figsize=(4.6 * len(names), 0.75 * n_show + 1.2), sharex=True, squeeze=False
+    )
+    for col, name in enumerate(names):
+        history = rounds[name]
+        shown = np.unique(np.linspace(0, len(history) - 1, n_show).round().astype(int))
+        for row, r in enumerate(shown):
+            ax = axes[row, col]
+            ax.scatter(x[y == 0], np.zeros((y == 0).sum()), s=8, c="tab:blue", alpha=0.25, label="pool, class 0")
+            ax.scatter(x[y == 1], np.zeros((y == 1).sum()), s=8, c="tab:orange", alpha=0.25, label="pool, class 1")
+            chosen = np.asarray(history[r], dtype=int)
+            ax.scatter(x[chosen], np.zeros(len(chosen)), s=40, marker="x", c="black", label="labelled")
+            if boundary is not None:
+                ax.axvline(boundary, color="gray", linestyle="--", label="true boundary")
+            ax.set_yticks([])
+            ax.set_ylabel(f"{len(chosen)} labels", rotation=0, ha="right", va="center", fontsize=8)
+            if row == 0:
+                ax.set_title(name)
+        axes[-1, col].set_xlabel(xlabel)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return fig
+
+
+def plot_scatter_selection(points, selections: dict, *, title: str, background_label: str = "pool", ax=None):
+    """Scatter a 2-D view of a pool and mark each method's chosen points.
+
+    Parameters
+    ----------
+    points : array-like of shape (n, 2)
+        2-D coordinates (for example a PCA projection).
+    selections : dict of str -> array-like of int
+        Indices each method chose.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    points = _to_numpy(points)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"points must have shape (n, 2), got {points.shape}.")
+    fig, ax = _axis(ax, figsize=(6.4, 5.2))
+    ax.scatter(points[:, 0], points[:, 1], s=4, c="lightgray", label=background_label)
+    markers = ["o", "s", "^", "D", "v", "P"]
+    for i, (name, idx) in enumerate(selections.items()):
+        idx = np.asarray(idx, dtype=int)
+        ax.scatter(
+            points[idx, 0],
+            points[idx, 1],
+            s=36,
+            marker=markers[i % len(markers)],
+            facecolors="none",
+            edgecolors=f"C{i}",
+            linewidths=1.4,
+            label=f"{name} ({len(idx)})",
+        )
+    ax.set_title(title)
+    ax.set_xlabel("component 1")
+    ax.set_ylabel("component 2")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig, path) -> Path:
+    """Save ``fig`` as a PNG at ``path`` (parents created) and close it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

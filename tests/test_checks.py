@@ -1,0 +1,112 @@
+"""checks.py: correct answers pass; typical mistakes fail with a message that names the symptom."""
+
+import numpy as np
+import pytest
+
+from dcai_al import acquisition, checks, threshold
+from dcai_al.checks import CheckFailed
+
+
+def correct_entropy(p):
+    p = np.asarray(p, dtype=float)
+    return -(p * np.log(np.where(p > 0, p, 1.0))).sum(1)
+
+
+def correct_lc(p):
+    return 1 - np.asarray(p).max(1)
+
+
+def correct_margin(p):
+    s = np.sort(np.asarray(p), 1)
+    return 1 - (s[:, -1] - s[:, -2])
+
+
+def correct_query(x, lo, hi):
+    x = np.asarray(x)
+    inside = np.flatnonzero((x > lo) & (x < hi))
+    return -1 if inside.size == 0 else int(inside[np.argmin(np.abs(x[inside] - (lo + hi) / 2))])
+
+
+@pytest.mark.parametrize(
+    "check, fn",
+    [
+        (checks.check_entropy, correct_entropy),
+        (checks.check_least_confidence, correct_lc),
+        (checks.check_margin, correct_margin),
+        (checks.check_binary_search_query, correct_query),
+    ],
+)
+def test_correct_answers_pass(check, fn, capsys):
+    check(fn)
+    assert "passed" in capsys.readouterr().out
+
+
+MISTAKES = [
+    (checks.check_entropy, lambda p: -(p * np.log2(np.where(p > 0, p, 1))).sum(1), "natural log"),
+    (checks.check_entropy, lambda p: (p * np.log(np.where(p > 0, p, 1))).sum(1), "minus sign"),
+    (checks.check_entropy, lambda p: -(p * np.log(p)).sum(1), "0 log 0"),
+    (checks.check_entropy, lambda p: -(p * np.log(np.where(p > 0, p, 1))), "axis=1"),
+    (checks.check_entropy, lambda p: None, "return"),
+    (checks.check_least_confidence, lambda p: p.max(1), "1 - max p"),
+    (checks.check_least_confidence, lambda p: 1 - p.min(1), "largest probability"),
+    (checks.check_least_confidence, lambda p: 1 - p[:, 0], "axis=1"),
+    (checks.check_margin, lambda p: np.sort(p, 1)[:, -1] - np.sort(p, 1)[:, -2], "small gaps score high"),
+    (checks.check_margin, lambda p: 1 - np.abs(p[:, 0] - p[:, 1]), "two largest"),
+    (checks.check_binary_search_query, lambda x, lo, hi: int(np.argmin(np.abs(x - (lo + hi) / 2))), "strictly"),
+    (checks.check_binary_search_query, lambda x, lo, hi: 0, "expected"),
+]
+
+
+@pytest.mark.parametrize("check, fn, symptom", MISTAKES, ids=[m[2] for m in MISTAKES])
+def test_typical_mistakes_fail_with_a_hint(check, fn, symptom):
+    with pytest.raises(CheckFailed) as info:
+        check(fn)
+    assert symptom in str(info.value)
+
+
+def test_unfinished_answer_says_not_implemented():
+    def entropy(p):
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailed, match="not implemented yet"):
+        checks.check_entropy(entropy)
+
+
+def test_crashing_answer_reports_the_error_and_case():
+    with pytest.raises(CheckFailed, match="(?s)raised ZeroDivisionError.*on the case"):
+        checks.check_margin(lambda p: 1 / 0)
+
+
+def test_answer_that_edits_its_input_is_caught():
+    def sloppy(p):
+        p.sort(axis=1)
+        return 1 - (p[:, -1] - p[:, -2])
+
+    with pytest.raises(CheckFailed, match="in place"):
+        checks.check_margin(sloppy)
+
+
+@pytest.mark.parametrize("fn", [acquisition.entropy, lambda p: acquisition.entropy(p)])
+def test_handing_in_the_kits_reference_is_refused(fn):
+    with pytest.raises(CheckFailed, match="your own implementation"):
+        checks.check_entropy(fn)
+
+
+def test_module_attribute_use_is_refused_too():
+    def query(x, lo, hi):
+        return threshold.binary_search_query(x, lo, hi)
+
+    with pytest.raises(CheckFailed, match="your own implementation"):
+        checks.check_binary_search_query(query)
+
+
+def test_not_a_function():
+    with pytest.raises(CheckFailed, match="expected a function"):
+        checks.check_entropy(correct_entropy(np.eye(2)))
+
+
+def test_same_as_reference_spots_a_disagreement():
+    p = np.random.default_rng(0).dirichlet(np.ones(3), size=10)
+    checks.check_same_as_reference(correct_margin, acquisition.margin, [(p,)], exercise="margin")
+    with pytest.raises(CheckFailed, match="disagrees"):
+        checks.check_same_as_reference(correct_lc, acquisition.margin, [(p,)], exercise="margin")
