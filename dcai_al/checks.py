@@ -23,6 +23,10 @@ import numpy as np
 __all__ = [
     "CheckFailed",
     "check_binary_search_query",
+    "check_coverage_radius",
+    "check_k_center_greedy",
+    "check_top_j",
+    "check_update_min_distances",
     "check_entropy",
     "check_least_confidence",
     "check_margin",
@@ -280,3 +284,136 @@ def check_same_as_reference(fn, reference, inputs, *, exercise: str, atol: float
                 f"{exercise} disagrees with the expected answer on {case}.\n"
                 f"  expected: {_fmt(exp_arr)}\n  got:      {_fmt(got_arr)}"
             )
+
+
+def _as_index_list(out, exercise: str, case: str) -> list[int]:
+    if hasattr(out, "detach"):
+        out = out.detach().cpu().numpy()
+    if out is None:
+        _fail(f"{exercise} returned None on the case: {case}. Did you forget a `return`?")
+    arr = np.asarray(out)
+    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        _fail(f"{exercise} should return a 1-D array of integer indices, got {_fmt(arr)} on the case: {case}.")
+    return [int(i) for i in arr]
+
+
+def check_top_j(top_j) -> None:
+    """Check a student's ``top_j(scores, j, labelled) -> indices``."""
+    name = "top_j"
+    require_own_implementation(top_j, name)
+    cases = [
+        ("the 2 largest of 5 scores", [0.1, 0.9, 0.3, 0.8, 0.2], 2, [], [1, 3]),
+        ("largest first, in decreasing order of score", [0.5, 0.1, 0.7, 0.6], 3, [], [2, 3, 0]),
+        ("labelled points are skipped even if they score highest", [0.9, 0.1, 0.7, 0.6], 2, [0], [2, 3]),
+        ("ties go to the lower index", [0.5, 0.5, 0.5, 0.1], 2, [], [0, 1]),
+        ("exactly as many as asked: j = 1", [0.3, 0.4], 1, [], [1]),
+    ]
+    for case, scores, j, labelled, expected in cases:
+        got = _as_index_list(
+            call_student(top_j, np.array(scores), j, np.array(labelled, dtype=int), exercise=name, case=case),
+            name,
+            case,
+        )
+        if got != expected:
+            hint = "sort by score, largest first (np.argsort(-scores, kind='stable'))."
+            if len(got) != len(expected):
+                hint = f"return exactly j = {j} indices (check for an off-by-one in your slice)."
+            elif set(got) & set(labelled):
+                hint = "never return an index that is already labelled: exclude them before ranking."
+            elif sorted(got) == sorted(expected):
+                hint = "the right indices in the wrong order: largest score first, ties by lower index."
+            elif got == [int(i) for i in np.argsort(scores, kind="stable")[:j]]:
+                hint = "you took the smallest scores; the batch should hold the largest."
+            _fail(
+                f"{name} gave the wrong indices on the case: {case}\n  scores = {scores}, j = {j}, "
+                f"labelled = {labelled}\n  expected: {expected}\n  got:      {got}\n  hint: {hint}"
+            )
+    _passed(name, len(cases))
+
+
+def check_update_min_distances(update_min_distances) -> None:
+    """Check ``update_min_distances(min_dist, features, center) -> new min_dist`` (Euclidean)."""
+    name = "update_min_distances"
+    require_own_implementation(update_min_distances, name)
+    X = np.array([[0.0, 0.0], [3.0, 4.0], [6.0, 0.0], [1.0, 0.0]])
+    cases = [
+        ("nothing covered yet (all inf); new center 0", np.full(4, np.inf), 0, [0.0, 5.0, 6.0, 1.0]),
+        ("center 2 is nearer only for itself and point 1", np.array([0.0, 5.0, 6.0, 1.0]), 2, [0.0, 5.0, 0.0, 1.0]),
+        ("a new center never increases a distance", np.array([0.0, 1.0, 1.0, 0.5]), 1, [0.0, 0.0, 1.0, 0.5]),
+    ]
+    for case, min_dist, center, expected in cases:
+        out = call_student(update_min_distances, min_dist, X.copy(), center, exercise=name, case=case)
+        got = _as_vector(out, 4, name, case)
+        if not np.allclose(got, expected):
+            hint = "take the element-wise minimum of the old distances and the distances to the new center."
+            squared = np.minimum(min_dist, ((X - X[center]) ** 2).sum(1))
+            if np.allclose(got, squared):
+                hint = "use the Euclidean distance (np.linalg.norm or the square root), not the squared one."
+            elif np.allclose(got, np.linalg.norm(X - X[center], axis=1)):
+                hint = "keep the old distance where it is smaller: np.minimum(min_dist, new)."
+            elif np.allclose(got, np.maximum(min_dist, np.linalg.norm(X - X[center], axis=1))):
+                hint = "the nearest center gives the minimum, not the maximum."
+            _fail(
+                f"{name} gave the wrong distances on the case: {case}\n  features = {X.tolist()}, center = {center}\n"
+                f"  expected: {_fmt(np.array(expected))}\n  got:      {_fmt(got)}\n  hint: {hint}"
+            )
+    _passed(name, len(cases))
+
+
+def check_k_center_greedy(k_center_greedy) -> None:
+    """Check a student's ``k_center_greedy(features, budget, labelled) -> new indices``."""
+    name = "k_center_greedy"
+    require_own_implementation(k_center_greedy, name)
+    line = np.array([[0.0], [1.0], [2.0], [10.0], [11.0]])
+    square = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.5, 0.5]])
+    cases = [
+        ("a line; labelled [0]: the farthest point first", line, 2, [0], [4, 2]),
+        ("labelled points are never chosen again; a tie goes to the lower index", line, 3, [0, 4], [2, 1, 3]),
+        ("a square with one corner labelled: the opposite corner first, then a tie", square, 2, [0], [3, 1]),
+        ("budget 1", line, 1, [3], [0]),
+    ]
+    for case, X, budget, labelled, expected in cases:
+        got = _as_index_list(
+            call_student(k_center_greedy, X.copy(), budget, list(labelled), exercise=name, case=case), name, case
+        )
+        if got != expected:
+            hint = "each step picks the point whose distance to its nearest center is largest (argmax)."
+            if len(got) != budget:
+                hint = f"return exactly budget = {budget} new indices, without the labelled ones."
+            elif set(got) & set(labelled):
+                hint = "the labelled points are centers already; never pick them (their distance is 0)."
+            elif len(set(got)) < len(got):
+                hint = "after picking a point, update the distances so that it is not picked again."
+            _fail(
+                f"{name} gave the wrong selection on the case: {case}\n  features = {X.tolist()}, budget = {budget}, "
+                f"labelled = {labelled}\n  expected: {expected}\n  got:      {got}\n  hint: {hint}"
+            )
+    _passed(name, len(cases))
+
+
+def check_coverage_radius(coverage_radius) -> None:
+    """Check ``coverage_radius(features, centers) -> float``."""
+    name = "coverage_radius"
+    require_own_implementation(coverage_radius, name)
+    X = np.array([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0], [0.0, 1.0]])
+    cases = [
+        ("one center at the origin: the farthest point is 10 away", [0], 10.0),
+        ("center in the middle", [1], 5.0),
+        ("every point a center", [0, 1, 2, 3], 0.0),
+        ("two centers: each point uses its nearest", [0, 2], 5.0),
+    ]
+    for case, centers, expected in cases:
+        got = call_student(coverage_radius, X.copy(), list(centers), exercise=name, case=case)
+        try:
+            value = float(got)
+        except (TypeError, ValueError):
+            _fail(f"{name} should return one number, got {_fmt(got)} on the case: {case}.")
+        if not np.isclose(value, expected):
+            hint = "for each point take the distance to its nearest center, then the largest of those."
+            if np.isclose(value, expected**2):
+                hint = "return the Euclidean distance, not its square."
+            _fail(
+                f"{name} gave the wrong radius on the case: {case}\n  features = {X.tolist()}, centers = {centers}\n"
+                f"  expected: {expected}\n  got:      {value}\n  hint: {hint}"
+            )
+    _passed(name, len(cases))

@@ -119,9 +119,12 @@ def run_loop(
         The pool and its oracle labels (revealed only when chosen).
     X_test, y_test : arrays
         Held-out data for accuracy.
-    score : callable or "random"
-        ``score(probs) -> scores`` (larger = label first), or ``"random"``
-        for passive learning.
+    score : callable, "random", or a selector
+        ``score(probs) -> scores`` (larger = label first, the top batch is
+        labelled); ``"random"`` for passive learning; or an object with
+        ``select(model, X_pool, labelled, unlabelled, batch_size, rng)``
+        returning pool indices, for batch strategies such as k-centers
+        (:mod:`dcai_al.diversity`).
     initial : array-like of int
         The seed set's pool indices.
     batch_size, n_rounds : int
@@ -156,8 +159,9 @@ def run_loop(
     batch_size = check_positive_int(batch_size, "batch_size")
     n_rounds = check_positive_int(n_rounds, "n_rounds", minimum=0)
     check_budget(batch_size * max(n_rounds, 1), n - labelled.size, "batch_size * n_rounds")
-    if score != "random" and not callable(score):
-        raise TypeError(f"score must be a function probs -> scores or 'random', got {score!r}.")
+    is_selector = hasattr(score, "select")
+    if not (is_selector or callable(score) or (isinstance(score, str) and score == "random")):
+        raise TypeError(f"score must be a function probs -> scores, 'random' or a selector, got {score!r}.")
     n_classes = int(np.max(y_pool)) + 1 if n_classes is None else n_classes
     rng = check_random_state(seed)
 
@@ -172,11 +176,18 @@ def run_loop(
         if r == n_rounds:
             break
         unlabelled = np.flatnonzero(~is_labelled)
-        if score == "random":
-            scores = random_scores(unlabelled.size, rng)
+        if is_selector:
+            picked = check_indices(
+                score.select(model, X_pool, np.flatnonzero(is_labelled), unlabelled, batch_size, rng), n, "selection"
+            )
+            if picked.size != batch_size or is_labelled[picked].any():
+                raise ValueError(f"the selector must return {batch_size} unlabelled pool indices, got {picked}.")
         else:
-            scores = score(class_probabilities(model, X_pool[unlabelled], n_classes))
-        picked = unlabelled[select_top(np.asarray(scores), batch_size)]  # positions -> pool indices
+            if isinstance(score, str):
+                scores = random_scores(unlabelled.size, rng)
+            else:
+                scores = score(class_probabilities(model, X_pool[unlabelled], n_classes))
+            picked = unlabelled[select_top(np.asarray(scores), batch_size)]  # positions -> pool indices
         is_labelled[picked] = True
         chosen.append(picked)
     return History(np.array(counts), np.array(accuracy), chosen)

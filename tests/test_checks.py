@@ -57,6 +57,7 @@ MISTAKES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
 @pytest.mark.parametrize("check, fn, symptom", MISTAKES, ids=[m[2] for m in MISTAKES])
 def test_typical_mistakes_fail_with_a_hint(check, fn, symptom):
     with pytest.raises(CheckFailed) as info:
@@ -110,3 +111,93 @@ def test_same_as_reference_spots_a_disagreement():
     checks.check_same_as_reference(correct_margin, acquisition.margin, [(p,)], exercise="margin")
     with pytest.raises(CheckFailed, match="disagrees"):
         checks.check_same_as_reference(correct_lc, acquisition.margin, [(p,)], exercise="margin")
+
+
+# --- Lab 2 -------------------------------------------------------------------
+
+
+def good_top_j(scores, j, labelled):
+    s = np.array(scores, dtype=float)
+    s[np.asarray(labelled, dtype=int)] = -np.inf
+    return np.argsort(-s, kind="stable")[:j]
+
+
+def good_update(min_dist, X, c):
+    return np.minimum(min_dist, np.linalg.norm(X - X[c], axis=1))
+
+
+def good_k_center(X, budget, labelled):
+    m = np.full(len(X), np.inf)
+    for c in labelled:
+        m = good_update(m, X, c)
+    m[list(labelled)] = -np.inf
+    out = []
+    for _ in range(budget):
+        i = int(np.argmax(m))
+        out.append(i)
+        m = good_update(m, X, i)
+        m[i] = -np.inf
+    return np.array(out)
+
+
+def good_radius(X, centers):
+    m = np.full(len(X), np.inf)
+    for c in centers:
+        m = good_update(m, X, c)
+    return float(m.max())
+
+
+@pytest.mark.parametrize(
+    "check, fn",
+    [
+        (checks.check_top_j, good_top_j),
+        (checks.check_update_min_distances, good_update),
+        (checks.check_k_center_greedy, good_k_center),
+        (checks.check_coverage_radius, good_radius),
+    ],
+)
+def test_lab2_correct_answers_pass(check, fn, capsys):
+    check(fn)
+    assert "passed" in capsys.readouterr().out
+
+
+def _k_center_keeping_labelled(X, budget, labelled):
+    m = np.full(len(X), np.inf)
+    for c in labelled:
+        m = good_update(m, X, c)
+    out = []
+    for _ in range(budget):
+        i = int(np.argmax(m))
+        out.append(i)
+        m = good_update(m, X, i)
+    return np.array(out)
+
+
+LAB2_MISTAKES = [
+    (checks.check_top_j, lambda s, j, lab: np.argsort(s, kind="stable")[:j], "smallest"),
+    (checks.check_top_j, lambda s, j, lab: np.argsort(-np.asarray(s), kind="stable")[:j], "already labelled"),
+    (checks.check_top_j, lambda s, j, lab: good_top_j(s, j + 1, lab), "off-by-one"),
+    (checks.check_top_j, lambda s, j, lab: np.sort(good_top_j(s, j, lab)), "wrong order"),
+    (checks.check_update_min_distances, lambda m, X, c: np.minimum(m, ((X - X[c]) ** 2).sum(1)), "squared"),
+    (checks.check_update_min_distances, lambda m, X, c: np.linalg.norm(X - X[c], axis=1), "np.minimum"),
+    (checks.check_update_min_distances, lambda m, X, c: np.maximum(m, np.linalg.norm(X - X[c], axis=1)), "maximum"),
+    (checks.check_k_center_greedy, lambda X, b, lab: good_k_center(X, b, lab)[:-1], "exactly budget"),
+    (checks.check_k_center_greedy, lambda X, b, lab: np.array([0] * b), "never pick them"),
+    (checks.check_coverage_radius, lambda X, c: good_radius(X, c) ** 2, "not its square"),
+]
+
+
+@pytest.mark.parametrize("check, fn, symptom", LAB2_MISTAKES, ids=[m[2] for m in LAB2_MISTAKES])
+def test_lab2_typical_mistakes_fail_with_a_hint(check, fn, symptom):
+    with pytest.raises(CheckFailed) as info:
+        check(fn)
+    assert symptom in str(info.value)
+
+
+def test_in_place_update_of_min_dist_is_reported():
+    def in_place(m, X, c):
+        np.minimum(m, np.linalg.norm(X - X[c], axis=1), out=m)
+        return m
+
+    with pytest.raises(CheckFailed, match="in place"):
+        checks.check_update_min_distances(in_place)

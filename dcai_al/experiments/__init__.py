@@ -18,6 +18,7 @@ __all__ = ["LABS", "Report", "RunConfig", "Table", "run_labs", "write_report"]
 #: lab number -> (nbgrader assignment name, module holding its experiment)
 LABS = {
     1: ("lab1-passive-vs-active", "dcai_al.experiments.lab1"),
+    2: ("lab2-batch-diversity", "dcai_al.experiments.lab2"),
 }
 
 
