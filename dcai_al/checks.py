@@ -23,6 +23,8 @@ import numpy as np
 __all__ = [
     "CheckFailed",
     "check_binary_search_query",
+    "check_candidate_update",
+    "check_select_from_candidates",
     "check_coverage_radius",
     "check_k_center_greedy",
     "check_top_j",
@@ -415,5 +417,104 @@ def check_coverage_radius(coverage_radius) -> None:
             _fail(
                 f"{name} gave the wrong radius on the case: {case}\n  features = {X.tolist()}, centers = {centers}\n"
                 f"  expected: {expected}\n  got:      {value}\n  hint: {hint}"
+            )
+    _passed(name, len(cases))
+
+
+def _as_sorted_ints(out, exercise: str, case: str) -> list[int]:
+    if hasattr(out, "detach"):
+        out = out.detach().cpu().numpy()
+    if out is None:
+        _fail(f"{exercise} returned None on the case: {case}. Did you forget a `return`?")
+    if isinstance(out, set | frozenset):
+        out = sorted(out)
+    arr = np.asarray(out)
+    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        _fail(f"{exercise} should return a 1-D array of integer indices, got {_fmt(arr)} on the case: {case}.")
+    return [int(i) for i in arr]
+
+
+def check_candidate_update(update_candidates) -> None:
+    """Check ``update_candidates(candidates, labelled, new_ids, neighbour_ids) -> sorted candidates``.
+
+    ``neighbour_ids`` is the ``I`` array of ``index.search(embeddings[new_ids], k + 1)``.
+    """
+    name = "update_candidates"
+    require_own_implementation(update_candidates, name)
+    cases = [
+        ("one new point; its own id comes first in its row", [], [4], [4], [[4, 2, 7]], [2, 7]),
+        (
+            "two new points: both rows count (not just the first)",
+            [],
+            [4, 9],
+            [4, 9],
+            [[4, 2, 7], [9, 8, 1]],
+            [1, 2, 7, 8],
+        ),
+        ("old candidates stay; a newly labelled candidate leaves", [2, 7], [4, 7], [7], [[7, 3, 2]], [2, 3]),
+        ("a duplicate point: the query's own id is second in its row", [], [5], [5], [[6, 5, 1]], [1, 6]),
+        ("labelled neighbours never become candidates", [], [0, 3], [3], [[3, 0, 8]], [8]),
+        ("-1 marks a missing neighbour", [], [2], [2], [[2, 5, -1]], [5]),
+    ]
+    for case, cand, labelled, new, ids, expected in cases:
+        got = _as_sorted_ints(
+            call_student(
+                update_candidates,
+                np.array(cand, dtype=np.int64),
+                np.array(labelled, dtype=np.int64),
+                np.array(new, dtype=np.int64),
+                np.array(ids, dtype=np.int64),
+                exercise=name,
+                case=case,
+            ),
+            name,
+            case,
+        )
+        if got != expected:
+            hint = "candidates = (old candidates | every neighbour) - labelled, sorted."
+            if set(got) & set(labelled):
+                hint = "drop every labelled index (old and new) from the candidates."
+            elif -1 in got:
+                hint = "faiss uses -1 for 'no neighbour': skip those."
+            elif len(ids) > 1 and set(expected) - set(got) >= set(np.asarray(ids[1][1:])) - set(labelled):
+                hint = "use every row of the search results; ids[0][1:] keeps only the first query's neighbours."
+            elif got != sorted(got):
+                hint = "return the candidates sorted (np.unique or np.sort)."
+            elif "duplicate" in case:
+                hint = "remove the query's own id by value (row != q), not by position: with duplicates it can be 2nd."
+            _fail(
+                f"{name} gave the wrong candidates on the case: {case}\n  candidates = {cand}, labelled = {labelled},"
+                f" new_ids = {new}, neighbour_ids = {ids}\n  expected: {expected}\n  got:      {got}\n"
+                f"  hint: {hint}"
+            )
+    _passed(name, len(cases))
+
+
+def check_select_from_candidates(select_from_candidates) -> None:
+    """Check ``select_from_candidates(candidate_scores, candidates, batch_size) -> pool indices``."""
+    name = "select_from_candidates"
+    require_own_implementation(select_from_candidates, name)
+    cases = [
+        ("scores are given per candidate: return pool indices", [0.2, 0.9, 0.5], [10, 42, 7], 1, [42]),
+        ("the top two, largest first", [0.2, 0.9, 0.5], [10, 42, 7], 2, [42, 7]),
+        ("ties go to the candidate listed first", [0.5, 0.5, 0.1], [3, 8, 9], 1, [3]),
+        ("the whole candidate pool", [0.1, 0.3], [5, 6], 2, [6, 5]),
+    ]
+    for case, scores, cand, batch, expected in cases:
+        out = call_student(
+            select_from_candidates, np.array(scores), np.array(cand, dtype=np.int64), batch, exercise=name, case=case
+        )
+        got = _as_index_list(out, name, case)
+        if got != expected:
+            hint = "pick the positions of the largest scores, then map them through candidates[...]."
+            positions = [int(i) for i in np.argsort(-np.asarray(scores), kind="stable")[:batch]]
+            if got == positions:
+                hint = "those are positions in the candidate list; return candidates[positions], the pool indices."
+            elif len(got) != batch:
+                hint = f"return exactly batch_size = {batch} indices."
+            _fail(
+                f"{name} gave the wrong indices on the case: {case}\n  candidate_scores = {scores}, "
+                f"candidates = {cand}, batch_size = {batch}\n  expected: {expected}\n  got:      {got}\n"
+                f"  hint: {hint}"
             )
     _passed(name, len(cases))

@@ -201,3 +201,51 @@ def test_in_place_update_of_min_dist_is_reported():
 
     with pytest.raises(CheckFailed, match="in place"):
         checks.check_update_min_distances(in_place)
+
+
+# --- Lab 3 -------------------------------------------------------------------
+
+
+def good_update_candidates(cand, labelled, new, ids):
+    found = [np.asarray(cand, dtype=np.int64)]
+    for row, q in zip(np.asarray(ids), np.asarray(new), strict=True):
+        found.append(row[(row != q) & (row >= 0)])
+    merged = np.unique(np.concatenate(found))
+    return merged[~np.isin(merged, labelled)]
+
+
+def first_row_slip(cand, labelled, new, ids):  # the public SEALS slip: ids[0][1:]
+    merged = np.unique(np.concatenate([cand, np.asarray(ids)[0][1:]]))
+    return merged[~np.isin(merged, labelled)]
+
+
+def by_position(cand, labelled, new, ids):
+    merged = np.unique(np.concatenate([cand, np.asarray(ids)[:, 1:].ravel()]))
+    merged = merged[merged >= 0]
+    return merged[~np.isin(merged, labelled)]
+
+
+def test_lab3_correct_answers_pass(capsys):
+    checks.check_candidate_update(good_update_candidates)
+    checks.check_select_from_candidates(lambda s, c, b: np.asarray(c)[np.argsort(-np.asarray(s), kind="stable")[:b]])
+    assert capsys.readouterr().out.count("passed") == 2
+
+
+LAB3_MISTAKES = [
+    (checks.check_candidate_update, first_row_slip, "ids[0][1:]"),
+    (checks.check_candidate_update, by_position, "by value"),
+    (checks.check_candidate_update, lambda c, lab, new, ids: np.unique(np.concatenate([c, np.ravel(ids)])), "labelled"),
+    (checks.check_select_from_candidates, lambda s, c, b: np.argsort(-np.asarray(s), kind="stable")[:b], "positions"),
+    (
+        checks.check_select_from_candidates,
+        lambda s, c, b: np.asarray(c)[np.argsort(-np.asarray(s))[: b + 1]],
+        "exactly",
+    ),
+]
+
+
+@pytest.mark.parametrize("check, fn, symptom", LAB3_MISTAKES, ids=[m[2] for m in LAB3_MISTAKES])
+def test_lab3_typical_mistakes_fail_with_a_hint(check, fn, symptom):
+    with pytest.raises(CheckFailed) as info:
+        check(fn)
+    assert symptom in str(info.value)

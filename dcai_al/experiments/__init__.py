@@ -19,6 +19,7 @@ __all__ = ["LABS", "Report", "RunConfig", "Table", "run_labs", "write_report"]
 LABS = {
     1: ("lab1-passive-vs-active", "dcai_al.experiments.lab1"),
     2: ("lab2-batch-diversity", "dcai_al.experiments.lab2"),
+    3: ("lab3-seals", "dcai_al.experiments.lab3"),
 }
 
 

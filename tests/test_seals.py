@@ -1,0 +1,133 @@
+"""seals.py: the candidate pool is exactly the labelled set's k-NN minus the labelled, kept incrementally."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dcai_al.acquisition import entropy
+from dcai_al.data import make_embedding_pool
+from dcai_al.seals import CandidatePool, build_index, most_likely_positive, neighbours_without_self, run_seals
+
+
+def brute_force_candidates(X, labelled, k):
+    """Union of each labelled point's k nearest other points (ties by lower index), minus the labelled."""
+    out = set()
+    for q in labelled:
+        d = ((X - X[q]) ** 2).sum(1)
+        d[q] = np.inf
+        out |= set(np.argsort(d, kind="stable")[:k].tolist())
+    return sorted(out - set(labelled))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 6))
+def test_candidates_equal_brute_force_and_never_hold_a_labelled_index(seed, k):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((40, 3)).astype(np.float32)
+    labelled = rng.choice(40, 6, replace=False)
+    pool = CandidatePool(build_index(X), X, k).update(labelled)
+    assert pool.candidates.tolist() == brute_force_candidates(X, labelled, k)
+    assert set(pool.candidates).isdisjoint(labelled)
+
+
+def test_incremental_updates_equal_a_rebuild(rng):
+    X = rng.standard_normal((300, 5)).astype(np.float32)
+    order = rng.permutation(300)[:60]
+    incremental = CandidatePool(build_index(X), X, 7)
+    for batch in np.array_split(order, 6):
+        incremental.update(batch)
+    rebuilt = CandidatePool(build_index(X), X, 7).update(order)
+    assert np.array_equal(incremental.candidates, rebuilt.candidates)
+    assert np.array_equal(incremental.labelled, np.sort(order))
+
+
+def test_self_match_is_removed_by_id_even_behind_a_duplicate():
+    # Points 0 and 1 are identical: faiss may list 1 before 0 in 0's own row.
+    X = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [5.0, 0.0]], dtype=np.float32)
+    pool = CandidatePool(build_index(X), X, 2).update([1])
+    assert pool.candidates.tolist() == [0, 2]
+
+
+def test_the_public_slip_of_dropping_the_first_row_is_not_made():
+    rows = np.array([[10, 11, 12], [20, 21, 22]])
+    kept = neighbours_without_self(rows, np.array([10, 20]))
+    assert [r.tolist() for r in kept] == [[11, 12], [21, 22]]  # `rows[0][1:]` would lose query 20's row
+    assert neighbours_without_self(np.array([[4, -1, -1]]), np.array([4]))[0].tolist() == []
+
+
+@pytest.mark.parametrize("kind", ["ivf", "hnsw"])
+def test_approximate_indexes_find_most_true_neighbours(kind):
+    X, _ = make_embedding_pool(20_000, 32, seed=0)
+    exact = build_index(X, "flat").search(X[:200], 11)[1]
+    approx = build_index(X, kind, nprobe=16).search(X[:200], 11)[1]
+    recall = np.mean([len(set(a) & set(e)) / 11 for a, e in zip(approx, exact, strict=True)])
+    assert recall > 0.8
+
+
+def test_inner_product_index_and_ids_are_pool_indices(rng):
+    X = rng.standard_normal((50, 4)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    _, ids = build_index(X, metric="ip").search(X[[7]], 1)
+    assert ids[0, 0] == 7
+
+
+@pytest.fixture(scope="module")
+def rare_pool():
+    X, y = make_embedding_pool(30_000, 32, prevalence=0.01, seed=1)
+    X_test, y_test = X[25_000:], y[25_000:]
+    X, y = X[:25_000], y[:25_000]
+    rng = np.random.default_rng(0)
+    initial = np.concatenate(
+        [rng.choice(np.flatnonzero(y == 1), 5, replace=False), rng.choice(np.flatnonzero(y == 0), 95, replace=False)]
+    )
+    return X, y, X_test, y_test, initial
+
+
+def test_seals_finds_the_rare_concept_like_the_full_scan(rare_pool):
+    X, y, X_test, y_test, initial = rare_pool
+    kw = dict(
+        initial=initial, n_rounds=10, batch_size=10, k=50, score=most_likely_positive, X_test=X_test, y_test=y_test
+    )
+    seals = run_seals(X, y, **kw)
+    full = run_seals(X, y, restrict=False, **kw)
+    assert seals.n_labelled == full.n_labelled == list(range(100, 210, 10))
+    assert seals.positives[-1] >= 0.9 * full.positives[-1] > seals.positives[0]
+    assert max(seals.candidates) < 0.5 * len(X) and min(full.candidates) > 0.9 * len(X)
+    assert len(seals.selection_seconds) == 10 and len(seals.average_precision) == 11
+    everything = np.concatenate(seals.chosen)
+    assert len(set(everything.tolist())) == everything.size
+
+
+def test_seals_active_learning_with_entropy_runs(rare_pool):
+    X, y, X_test, y_test, initial = rare_pool
+    h = run_seals(X, y, initial=initial, n_rounds=3, score=entropy, X_test=X_test, y_test=y_test)
+    assert all(0 <= ap <= 1 for ap in h.average_precision)
+
+
+BAD = [
+    (lambda X: build_index(X.astype(np.float64)[:, 0]), ValueError, "2-D"),
+    (lambda X: build_index(np.where(X > 2, np.nan, X)), ValueError, "finite"),
+    (lambda X: build_index(X, "lsh"), ValueError, "kind"),
+    (lambda X: build_index(X, metric="cos"), ValueError, "metric"),
+    (lambda X: build_index(X, "ivf", nlist=500), ValueError, "nlist"),
+    (lambda X: build_index(X, use_gpu=True), ValueError, "GPU"),
+    (lambda X: CandidatePool(build_index(X), X, 0), ValueError, "k"),
+    (lambda X: CandidatePool(build_index(X), X, 100), ValueError, "k=100"),
+    (lambda X: CandidatePool(build_index(X), X[:, :2], 3), ValueError, "dimension"),
+    (lambda X: CandidatePool(build_index(X), X[:50], 3), ValueError, "holds 100"),
+    (lambda X: CandidatePool(build_index(X), X, 3).update([100]), ValueError, "newly_labelled"),
+    (lambda X: CandidatePool(build_index(X), X, 3).update([1, 1]), ValueError, "repeat"),
+    (lambda X: CandidatePool(build_index(X), X, 3).update([1]).update([1]), ValueError, "labelled before"),
+    (lambda X: most_likely_positive(np.full((2, 3), 1 / 3)), ValueError, "binary"),
+    (lambda X: run_seals(X, np.arange(100) % 3, initial=[0, 1], n_rounds=1), ValueError, "binary"),
+    (lambda X: run_seals(X, np.zeros(100, int), initial=[0, 1], n_rounds=1), ValueError, "positive and a negative"),
+    (lambda X: run_seals(X, np.arange(100) % 2, initial=[0, 1], n_rounds=1, score="entropy"), TypeError, "score"),
+]
+
+
+@pytest.mark.parametrize("call, error, word", BAD, ids=[b[2] for b in BAD])
+def test_bad_input(call, error, word):
+    X = np.random.default_rng(0).standard_normal((100, 4)).astype(np.float32)
+    with pytest.raises(error, match=word):
+        call(X)
