@@ -26,6 +26,9 @@ __all__ = [
     "check_candidate_update",
     "check_select_from_candidates",
     "check_coverage_radius",
+    "check_end_to_end_speedup",
+    "check_forgetting_events",
+    "check_keep_hardest",
     "check_k_center_greedy",
     "check_top_j",
     "check_update_min_distances",
@@ -516,5 +519,101 @@ def check_select_from_candidates(select_from_candidates) -> None:
                 f"{name} gave the wrong indices on the case: {case}\n  candidate_scores = {scores}, "
                 f"candidates = {cand}, batch_size = {batch}\n  expected: {expected}\n  got:      {got}\n"
                 f"  hint: {hint}"
+            )
+    _passed(name, len(cases))
+
+
+def check_forgetting_events(forgetting_events) -> None:
+    """Check ``forgetting_events(correct) -> counts`` for a boolean (epochs, n) matrix."""
+    name = "forgetting_events"
+    require_own_implementation(forgetting_events, name)
+    T, F = True, False
+    cases = [
+        ("learned, forgotten, relearned: one event", [[T], [F], [T]], [1]),
+        ("never learned: zero events (it is ranked first elsewhere)", [[F], [F], [F]], [0]),
+        ("forgotten twice", [[T], [F], [T], [F]], [2]),
+        ("learning (wrong -> right) is not forgetting", [[F], [T], [T]], [0]),
+        ("three examples at once: count per example (column)", [[T, F, T], [F, T, T], [T, F, T]], [1, 1, 0]),
+        ("a single epoch: nothing to compare yet", [[T, F]], [0, 0]),
+    ]
+    for case, correct, expected in cases:
+        correct = np.array(correct, dtype=bool)
+        out = call_student(forgetting_events, correct, exercise=name, case=case)
+        got = _as_vector(out, correct.shape[1], name, case)
+        if not np.array_equal(got, expected):
+            learned = (~correct[:-1] & correct[1:]).sum(0)
+            changes = (correct[:-1] != correct[1:]).sum(0)
+            hint = "count, per example, the epochs t where correct[t-1] is True and correct[t] is False."
+            if np.array_equal(got, learned):
+                hint = "you counted wrong -> right (learning); forgetting is right -> wrong."
+            elif np.array_equal(got, changes):
+                hint = "count only right -> wrong changes, not every change."
+            elif np.array_equal(got, (~correct).sum(0)):
+                hint = "count transitions between consecutive epochs, not the epochs where it was wrong."
+            _fail(
+                f"{name} gave the wrong counts on the case: {case}\n  correct (epochs x examples) = "
+                f"{correct.astype(int).tolist()}\n  expected: {expected}\n  got:      {got.astype(int).tolist()}\n"
+                f"  hint: {hint}"
+            )
+    _passed(name, len(cases))
+
+
+def check_keep_hardest(keep_hardest) -> None:
+    """Check ``keep_hardest(order, labels, fraction) -> sorted indices`` with per-class quotas."""
+    name = "keep_hardest"
+    require_own_implementation(keep_hardest, name)
+    cases = [
+        ("half of each class, hardest first", [3, 0, 1, 2], [0, 0, 1, 1], 0.5, [0, 3]),
+        ("an easy class still keeps its share", [0, 1, 2, 3, 4, 5], [0, 0, 0, 0, 1, 1], 0.5, [0, 1, 4]),
+        ("round the quota up: ceil(0.5 * 3) = 2", [2, 1, 0, 3], [0, 0, 0, 1], 0.5, [1, 2, 3]),
+        ("keep everything", [1, 0], [0, 1], 1.0, [0, 1]),
+        ("the result is sorted; ceil(0.3 * 3) = 1 per class", [5, 4, 3, 2, 1, 0], [0, 1, 0, 1, 0, 1], 0.3, [4, 5]),
+    ]
+    for case, order, labels, fraction, expected in cases:
+        out = call_student(keep_hardest, np.array(order), np.array(labels), fraction, exercise=name, case=case)
+        got = _as_index_list(out, name, case)
+        if got != expected:
+            order_a, labels_a = np.array(order), np.array(labels)
+            hint = "for each class c, keep the first ceil(fraction * n_c) indices of order with label c."
+            if got == sorted(order_a[: int(np.ceil(fraction * len(order)))].tolist()):
+                hint = "keep a share of *each class* (the class-balance guard), not the overall top."
+            elif sorted(got) == expected:
+                hint = "return the indices sorted (np.sort)."
+            elif len(got) < len(expected):
+                hint = "round each class's quota up with math.ceil, so that no class is left with 0."
+            elif set(got) & set(order_a[::-1][: len(expected)].tolist()) and not set(got) & set(expected):
+                hint = "order lists the hardest first: keep the start of it, not the end."
+            _fail(
+                f"{name} gave the wrong subset on the case: {case}\n  order = {order}, labels = {labels}, "
+                f"fraction = {fraction}\n  expected: {expected}\n  got:      {got}\n  hint: {hint}"
+            )
+    _passed(name, len(cases))
+
+
+def check_end_to_end_speedup(end_to_end_speedup) -> None:
+    """Check ``end_to_end_speedup(proxy_s, ranking_s, target_s, baseline_s) -> (total, speedup)``."""
+    name = "end_to_end_speedup"
+    require_own_implementation(end_to_end_speedup, name)
+    cases = [
+        ("the lecture's shape: 10 + 1 + 49 s against 120 s", (10.0, 1.0, 49.0, 120.0), (60.0, 2.0)),
+        ("no gain: the pipeline takes as long as training on all", (5.0, 0.0, 95.0, 100.0), (100.0, 1.0)),
+        ("a slow proxy makes it slower than training on all", (80.0, 5.0, 40.0, 100.0), (125.0, 0.8)),
+    ]
+    for case, args, expected in cases:
+        out = call_student(end_to_end_speedup, *args, exercise=name, case=case)
+        try:
+            total, speedup = (float(v) for v in out)
+        except (TypeError, ValueError):
+            _fail(f"{name} should return a pair (total_seconds, speedup), got {_fmt(out)} on the case: {case}.")
+        if not (np.isclose(total, expected[0]) and np.isclose(speedup, expected[1])):
+            proxy, ranking, target, baseline = args
+            hint = "total = proxy + ranking + target; speedup = baseline / total."
+            if np.isclose(total, target) or np.isclose(speedup, baseline / target):
+                hint = "the pipeline's time includes training the proxy and ranking, not just the target."
+            elif np.isclose(speedup, expected[0] / baseline):
+                hint = "speed-up is baseline / total (larger is faster), not total / baseline."
+            _fail(
+                f"{name} gave the wrong answer on the case: {case}\n  (proxy, ranking, target, baseline) = {args}\n"
+                f"  expected: {expected}\n  got:      {(total, speedup)}\n  hint: {hint}"
             )
     _passed(name, len(cases))

@@ -188,7 +188,10 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     classes_ : numpy.ndarray
     model_ : torch.nn.Module
     epoch_times_ : list of float
-        Wall-clock seconds after each epoch, from the start of ``fit``.
+        Training seconds after each epoch, from the start of ``fit`` (time
+        spent on ``eval_set`` is left out).
+    eval_accuracy_ : list of float
+        Accuracy on ``eval_set`` after each epoch, when one was given.
 
     Examples
     --------
@@ -267,8 +270,12 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         return torch.cat(outs)
 
     # -- scikit-learn API ------------------------------------------------------
-    def fit(self, X, y):
-        """Train a fresh network on ``X``, ``y``; returns ``self``."""
+    def fit(self, X, y, eval_set=None):
+        """Train a fresh network on ``X``, ``y``; returns ``self``.
+
+        ``eval_set=(X_eval, y_eval)`` records the accuracy after each epoch
+        in ``eval_accuracy_`` (for accuracy-vs-time curves).
+        """
         epochs = check_positive_int(self.epochs, "epochs")
         batch_size = check_positive_int(self.batch_size, "batch_size")
         if not isinstance(self.seed, numbers.Integral) or isinstance(self.seed, bool):
@@ -294,8 +301,11 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         loss_fn = nn.CrossEntropyLoss()
         X_dev, t_dev = X.to(self.device_), targets.to(self.device_)
         n = X.shape[0]
-        history, self.epoch_times_ = [], []
-        start = time.perf_counter()
+        history, self.epoch_times_, self.eval_accuracy_ = [], [], []
+        if eval_set is not None:
+            X_eval = self._check_X(eval_set[0], fitting=False).to(self.device_)
+            t_eval = torch.from_numpy(np.searchsorted(self.classes_, check_labels(eval_set[1]))).to(self.device_)
+        start, paused = time.perf_counter(), 0.0
         for _ in tqdm(range(epochs), desc="training", disable=not self.progress, leave=False):
             self.model_.train()
             order = torch.randperm(n, generator=generator).to(self.device_)
@@ -310,7 +320,14 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
                 with torch.no_grad():
                     pred = self._batches(X_dev, lambda b: self.model_(b).argmax(1))
                 history.append((pred == t_dev).cpu().numpy())
-            self.epoch_times_.append(time.perf_counter() - start)
+            self.epoch_times_.append(time.perf_counter() - start - paused)
+            if eval_set is not None:
+                eval_start = time.perf_counter()
+                self.model_.eval()
+                with torch.no_grad():
+                    pred = self._batches(X_eval, lambda b: self.model_(b).argmax(1))
+                self.eval_accuracy_.append(float((pred == t_eval).float().mean()))
+                paused += time.perf_counter() - eval_start
         self.model_.eval()
         self.correct_history_ = np.stack(history) if history else None
         return self

@@ -249,3 +249,42 @@ def test_lab3_typical_mistakes_fail_with_a_hint(check, fn, symptom):
     with pytest.raises(CheckFailed) as info:
         check(fn)
     assert symptom in str(info.value)
+
+
+# --- Lab 4 -------------------------------------------------------------------
+
+
+def good_keep(order, labels, fraction):
+    import math
+
+    order, labels = np.asarray(order), np.asarray(labels)
+    return np.sort(
+        np.concatenate(
+            [order[labels[order] == c][: math.ceil(fraction * (labels == c).sum())] for c in np.unique(labels)]
+        )
+    )
+
+
+def test_lab4_correct_answers_pass(capsys):
+    checks.check_forgetting_events(lambda c: (np.asarray(c)[:-1] & ~np.asarray(c)[1:]).sum(0))
+    checks.check_keep_hardest(good_keep)
+    checks.check_end_to_end_speedup(lambda p, r, t, b: (p + r + t, b / (p + r + t)))
+    assert capsys.readouterr().out.count("passed") == 3
+
+
+LAB4_MISTAKES = [
+    (checks.check_forgetting_events, lambda c: (~np.asarray(c)[:-1] & np.asarray(c)[1:]).sum(0), "learning"),
+    (checks.check_forgetting_events, lambda c: (np.asarray(c)[:-1] != np.asarray(c)[1:]).sum(0), "every change"),
+    (checks.check_forgetting_events, lambda c: (~np.asarray(c)).sum(0), "not the epochs"),
+    (checks.check_keep_hardest, lambda o, lab, f: np.sort(np.asarray(o)[: int(np.ceil(f * len(o)))]), "each class"),
+    (checks.check_keep_hardest, lambda o, lab, f: good_keep(o, lab, f)[::-1], "sorted"),
+    (checks.check_end_to_end_speedup, lambda p, r, t, b: (t, b / t), "includes training the proxy"),
+    (checks.check_end_to_end_speedup, lambda p, r, t, b: (p + r + t, (p + r + t) / b), "baseline / total"),
+]
+
+
+@pytest.mark.parametrize("check, fn, symptom", LAB4_MISTAKES, ids=[m[2] for m in LAB4_MISTAKES])
+def test_lab4_typical_mistakes_fail_with_a_hint(check, fn, symptom):
+    with pytest.raises(CheckFailed) as info:
+        check(fn)
+    assert symptom in str(info.value)

@@ -20,6 +20,7 @@ LABS = {
     1: ("lab1-passive-vs-active", "dcai_al.experiments.lab1"),
     2: ("lab2-batch-diversity", "dcai_al.experiments.lab2"),
     3: ("lab3-seals", "dcai_al.experiments.lab3"),
+    4: ("lab4-selection-via-proxy", "dcai_al.experiments.lab4"),
 }
 
 
