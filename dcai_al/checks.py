@@ -573,7 +573,7 @@ def check_keep_hardest(keep_hardest) -> None:
         out = call_student(keep_hardest, np.array(order), np.array(labels), fraction, exercise=name, case=case)
         got = _as_index_list(out, name, case)
         if got != expected:
-            order_a, labels_a = np.array(order), np.array(labels)
+            order_a = np.array(order)
             hint = "for each class c, keep the first ceil(fraction * n_c) indices of order with label c."
             if got == sorted(order_a[: int(np.ceil(fraction * len(order)))].tolist()):
                 hint = "keep a share of *each class* (the class-balance guard), not the overall top."
