@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from .validation import check_labels, check_positive_int, is_tensor
 
-__all__ = ["MLP", "SmallCNN", "TorchClassifier", "get_device"]
+__all__ = ["MLP", "ResNetCIFAR", "SmallCNN", "TorchClassifier", "get_device"]
 
 _KNOWN_DEVICES = ("cpu", "cuda", "mps")
 
@@ -153,18 +153,73 @@ class SmallCNN(nn.Module):
         return self.head(self.embed(x))
 
 
+class _BasicBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, stride: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.ReLU(),
+            nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(c_out),
+        )
+        self.shortcut = nn.Identity()
+        if stride != 1 or c_in != c_out:
+            self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + self.shortcut(x))
+
+
+class ResNetCIFAR(nn.Module):
+    """A CIFAR-style ResNet with basic blocks: ``depth = 6n + 2`` (20, 32, 56, 110, ...).
+
+    Three stages of ``n`` blocks with ``width``, ``2 width`` and ``4 width``
+    channels (He et al., 2016, section 4.2). ResNet20 is the Selection-via-Proxy
+    paper's proxy; a deeper one stands in for its ResNet164 target.
+    """
+
+    def __init__(self, in_channels: int, n_classes: int, *, depth: int = 20, width: int = 16):
+        super().__init__()
+        depth = check_positive_int(depth, "depth")
+        if (depth - 2) % 6 or depth < 8:
+            raise ValueError(f"depth must be 6n + 2 with n >= 1 (8, 14, 20, 32, 56, ...), got {depth}.")
+        width = check_positive_int(width, "width")
+        blocks, channels = [], width
+        for stage, c_out in enumerate((width, 2 * width, 4 * width)):
+            for b in range((depth - 2) // 6):
+                blocks.append(_BasicBlock(channels, c_out, 2 if stage > 0 and b == 0 else 1))
+                channels = c_out
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, width, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            *blocks,
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+        )
+        self.head = nn.Linear(channels, n_classes)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
 class TorchClassifier(ClassifierMixin, BaseEstimator):
     """A scikit-learn-compatible classifier backed by a small torch network.
 
     Parameters
     ----------
-    arch : {"mlp", "cnn"}
-        ``"mlp"`` takes (n, n_features) input; ``"cnn"`` takes images
-        (n, channels, height, width).
+    arch : {"mlp", "cnn", "resnet"}
+        ``"mlp"`` takes (n, n_features) input; ``"cnn"`` and ``"resnet"``
+        take images (n, channels, height, width).
     hidden : int or tuple of int
         MLP hidden widths, or the CNN's embedding size.
     width, depth : int
-        CNN channels and number of convolutions (ignored by the MLP).
+        CNN channels and number of convolutions; for ``"resnet"``, the first
+        stage's channels and the depth 6n + 2 (ignored by the MLP).
     epochs, batch_size : int
     lr, weight_decay : float
         Adam's learning rate and L2 penalty.
@@ -242,7 +297,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             if X.dtype == object or not np.issubdtype(X.dtype, np.number):
                 raise TypeError(f"X must hold numbers, got dtype {X.dtype}.")
             X = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
-        want = 2 if self.arch == "mlp" else 4
+        want = 2 if self.arch == "mlp" else 4  # images for "cnn" and "resnet"
         if X.ndim != want:
             shape = "(n_samples, n_features)" if want == 2 else "(n_samples, channels, height, width)"
             raise ValueError(f"X must have shape {shape} for arch={self.arch!r}, got shape {tuple(X.shape)}.")
@@ -263,7 +318,9 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"arch='cnn' needs square images, got {height}x{width}.")
             hidden = self.hidden[0] if isinstance(self.hidden, (tuple, list)) and self.hidden else self.hidden
             return SmallCNN(channels, n_classes, image_size=height, width=self.width, depth=self.depth, hidden=hidden)
-        raise ValueError(f"arch must be 'mlp' or 'cnn', got {self.arch!r}.")
+        if self.arch == "resnet":
+            return ResNetCIFAR(input_shape[0], n_classes, depth=self.depth, width=self.width)
+        raise ValueError(f"arch must be 'mlp', 'cnn' or 'resnet', got {self.arch!r}.")
 
     def _batches(self, X: torch.Tensor, fn):
         outs = [fn(X[i : i + 4096].to(self.device_)) for i in range(0, X.shape[0], 4096)]

@@ -26,3 +26,9 @@ def test_quick_switch_reads_the_environment():
     assert quick_mode({"DCAI_AL_QUICK": "yes"}) and not quick_mode({"DCAI_AL_QUICK": "0"})
     with pytest.raises(ValueError, match="DCAI_AL_QUICK"):
         quick_mode({"DCAI_AL_QUICK": "maybe"})
+
+
+def test_cifar10_opt_in_without_the_files_is_a_clear_error(tmp_path, capsys):
+    assert main(["run", "--lab", "4", "--cifar10", str(tmp_path), "--no-progress", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "CIFAR10 was not found" in err and "download=True" in err

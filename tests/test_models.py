@@ -110,3 +110,17 @@ def test_predict_before_fit_and_wrong_width_are_clear(digits):
     clf = TorchClassifier(epochs=1, device="cpu").fit(digits.X_pool, digits.y_pool)
     with pytest.raises(ValueError, match="fit on"):
         clf.predict(digits.X_test[:, :10])
+
+
+def test_resnet_family_for_the_cifar_opt_in():
+    from dcai_al.models import ResNetCIFAR
+
+    net = ResNetCIFAR(3, 10, depth=20, width=8)
+    assert net(torch.zeros(2, 3, 32, 32)).shape == (2, 10) and net.embed(torch.zeros(2, 3, 32, 32)).shape == (2, 32)
+    convs = lambda m: sum(isinstance(x, torch.nn.Conv2d) and x.kernel_size == (3, 3) for x in m.modules())  # noqa: E731
+    assert convs(net) == 19 and convs(ResNetCIFAR(3, 10, depth=56, width=8)) == 55
+    with pytest.raises(ValueError, match="6n \\+ 2"):
+        ResNetCIFAR(3, 10, depth=21)
+    X = np.random.default_rng(0).random((64, 3, 16, 16), dtype=np.float32)
+    clf = TorchClassifier("resnet", depth=8, width=4, epochs=1, device="cpu").fit(X, np.arange(64) % 2)
+    assert clf.predict_proba(X).shape == (64, 2)

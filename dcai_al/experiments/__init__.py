@@ -42,6 +42,10 @@ class RunConfig:
         Where figures and the report go.
     progress : bool
         Show tqdm bars.
+    cifar10_root : Path or None
+        Opt-in: run Lab 4 on CIFAR-10 (ResNet proxy and target) from this folder.
+    download : bool
+        Allow torchvision to download CIFAR-10 into ``cifar10_root``.
     """
 
     quick: bool = False
@@ -50,6 +54,8 @@ class RunConfig:
     seed: int = 0
     out_dir: Path = Path("results")
     progress: bool = True
+    cifar10_root: Path | None = None
+    download: bool = False
 
 
 @dataclass
