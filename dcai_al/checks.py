@@ -296,6 +296,8 @@ def _as_index_list(out, exercise: str, case: str) -> list[int]:
         out = out.detach().cpu().numpy()
     if out is None:
         _fail(f"{exercise} returned None on the case: {case}. Did you forget a `return`?")
+    if isinstance(out, set | frozenset):
+        out = sorted(out)
     arr = np.asarray(out)
     if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
         _fail(f"{exercise} should return a 1-D array of integer indices, got {_fmt(arr)} on the case: {case}.")
@@ -424,19 +426,6 @@ def check_coverage_radius(coverage_radius) -> None:
     _passed(name, len(cases))
 
 
-def _as_sorted_ints(out, exercise: str, case: str) -> list[int]:
-    if hasattr(out, "detach"):
-        out = out.detach().cpu().numpy()
-    if out is None:
-        _fail(f"{exercise} returned None on the case: {case}. Did you forget a `return`?")
-    if isinstance(out, set | frozenset):
-        out = sorted(out)
-    arr = np.asarray(out)
-    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
-        _fail(f"{exercise} should return a 1-D array of integer indices, got {_fmt(arr)} on the case: {case}.")
-    return [int(i) for i in arr]
-
-
 def check_candidate_update(update_candidates) -> None:
     """Check ``update_candidates(candidates, labelled, new_ids, neighbour_ids) -> sorted candidates``.
 
@@ -460,7 +449,7 @@ def check_candidate_update(update_candidates) -> None:
         ("-1 marks a missing neighbour", [], [2], [2], [[2, 5, -1]], [5]),
     ]
     for case, cand, labelled, new, ids, expected in cases:
-        got = _as_sorted_ints(
+        got = _as_index_list(
             call_student(
                 update_candidates,
                 np.array(cand, dtype=np.int64),

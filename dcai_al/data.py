@@ -344,6 +344,12 @@ def _torchvision_dataset(cls_name: str, root, download: bool, train: bool):
         ) from None
 
 
+def _torchvision_split(cls_name: str, root, download: bool) -> PoolSplit:
+    train = _torchvision_dataset(cls_name, root, download, train=True)
+    test = _torchvision_dataset(cls_name, root, download, train=False)
+    return _to_split(train, test, n_classes=10)
+
+
 def _to_split(train, test, n_classes: int) -> PoolSplit:
     def arrays(ds):
         X = np.asarray(ds.data, dtype=np.float32) / 255.0
@@ -365,9 +371,7 @@ def load_mnist(root="~/.cache/dcai-al", *, download: bool = False) -> PoolSplit:
     ConnectionError
         When a download was asked for and the machine is offline.
     """
-    train = _torchvision_dataset("MNIST", root, download, train=True)
-    test = _torchvision_dataset("MNIST", root, download, train=False)
-    return _to_split(train, test, 10)
+    return _torchvision_split("MNIST", root, download)
 
 
 def load_cifar10(root="~/.cache/dcai-al", *, download: bool = False) -> PoolSplit:
@@ -382,6 +386,4 @@ def load_cifar10(root="~/.cache/dcai-al", *, download: bool = False) -> PoolSpli
     ConnectionError
         When a download was asked for and the machine is offline.
     """
-    train = _torchvision_dataset("CIFAR10", root, download, train=True)
-    test = _torchvision_dataset("CIFAR10", root, download, train=False)
-    return _to_split(train, test, 10)
+    return _torchvision_split("CIFAR10", root, download)
