@@ -115,7 +115,7 @@ def k_center_greedy(features, budget: int, labelled=None, *, seed=None, device=N
 
 def _k_center_greedy(XT: torch.Tensor, budget: int, labelled: np.ndarray, rng, chunk_size: int) -> np.ndarray:
     n = XT.shape[1]
-    sq_norms = (XT * XT).sum(0)
+    sq_norms = torch.linalg.vector_norm(XT, dim=0).square_()  # no n x d temporary, unlike (XT * XT).sum(0)
     if labelled.size:
         min_dist = _min_sq_dist(XT, sq_norms, torch.from_numpy(labelled).to(XT.device), chunk_size)
     else:
@@ -157,7 +157,7 @@ def coverage_radius(features, centers, *, device=None, chunk_size=None) -> float
     XT = _to_torch_t(check_features(features), device)
     centers = check_indices(centers, XT.shape[1], "centers", allow_empty=False)
     chunk_size = _default_chunk(XT.shape[1]) if chunk_size is None else check_positive_int(chunk_size, "chunk_size")
-    sq_norms = (XT * XT).sum(0)
+    sq_norms = torch.linalg.vector_norm(XT, dim=0).square_()  # no n x d temporary, unlike (XT * XT).sum(0)
     d = _min_sq_dist(XT, sq_norms, torch.from_numpy(centers).to(XT.device), chunk_size)
     return float(d.max().sqrt())
 
