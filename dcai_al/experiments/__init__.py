@@ -88,6 +88,13 @@ class Report:
     figures: list[tuple[str, str]] = field(default_factory=list)  # (file name, caption)
     seconds: float = 0.0
 
+    def add_figure(self, fig, out_dir: Path, name: str, caption: str) -> None:
+        """Save ``fig`` as ``out_dir / name`` and list it, with its caption, in the report."""
+        from ..plotting import save_figure  # matplotlib loads only when a figure is saved
+
+        save_figure(fig, Path(out_dir) / name)
+        self.figures.append((name, caption))
+
 
 def run_labs(labs, config: RunConfig) -> list[Report]:
     """Run the experiments of ``labs`` (lab numbers) and write ``report.md``."""

@@ -127,7 +127,12 @@ def run(config: RunConfig) -> Report:
     bar = tqdm(total=3, desc="lab 1", disable=not config.progress)
 
     errors = threshold_errors(size["n_pool"], size["threshold_seeds"], size["n_labels"], seed=config.seed)
-    plotting.save_figure(threshold_figure(errors, size["n_pool"]), out / "lab1_threshold.png")
+    report.add_figure(
+        threshold_figure(errors, size["n_pool"]),
+        out,
+        "lab1_threshold.png",
+        "Estimate error vs labels, mean and spread over seeds.",
+    )
     rows = []
     for tol in TOLERANCES:
         need = {name: labels_to_reach(e, tol) for name, e in errors.items()}
@@ -155,13 +160,13 @@ def run(config: RunConfig) -> Report:
             rows,
         )
     )
-    report.figures.append(("lab1_threshold.png", "Estimate error vs labels, mean and spread over seeds."))
     bar.update()
 
     x, y, rounds = gaussian_line_rounds(entropy, size["gauss_rounds"], seed=config.seed)
     fig = plotting.plot_strips(x, y, rounds, boundary=0.0, title="Two Gaussians: which points each learner labels")
-    plotting.save_figure(fig, out / "lab1_strips.png")
-    report.figures.append(("lab1_strips.png", "Points labelled per round, random vs max entropy; dashed: boundary."))
+    report.add_figure(
+        fig, out, "lab1_strips.png", "Points labelled per round, random vs max entropy; dashed: boundary."
+    )
     bar.update()
 
     strategies = {"random": "random", **SCORES}
@@ -173,8 +178,7 @@ def run(config: RunConfig) -> Report:
         xlabel="labelled examples",
         ylabel="test accuracy",
     )
-    plotting.save_figure(fig, out / "lab1_digits.png")
-    report.figures.append(("lab1_digits.png", "Test accuracy vs labels; bands: one standard deviation over seeds."))
+    report.add_figure(fig, out, "lab1_digits.png", "Test accuracy vs labels; bands: one standard deviation over seeds.")
     report.tables.append(efficiency_table(n_labelled, accuracy))
     bar.update()
     bar.close()

@@ -147,8 +147,7 @@ def run(config: RunConfig) -> Report:
             ylabel="test accuracy",
         )
         name = f"lab2_batch{batch_size}.png"
-        plotting.save_figure(fig, out / name)
-        report.figures.append((name, f"Test accuracy vs labels with batches of {batch_size}; bands: 1 sd."))
+        report.add_figure(fig, out, name, f"Test accuracy vs labels with batches of {batch_size}; bands: 1 sd.")
         target = accuracy["random"].mean(0)[-1]
         for strategy, runs in accuracy.items():
             needs = labels_to_accuracy(n_labelled, runs, target)
@@ -187,8 +186,12 @@ def run(config: RunConfig) -> Report:
             dup_rows,
         )
     )
-    plotting.save_figure(redundancy_figure(split, group, batches), out / "lab2_duplicates.png")
-    report.figures.append(("lab2_duplicates.png", "The batch each strategy chose from the pool with near-copies."))
+    report.add_figure(
+        redundancy_figure(split, group, batches),
+        out,
+        "lab2_duplicates.png",
+        "The batch each strategy chose from the pool with near-copies.",
+    )
     bar.update()
     bar.close()
     report.summary = (

@@ -118,8 +118,7 @@ def run(config: RunConfig) -> Report:
         xlabel="labelled examples",
         ylabel="positives found",
     )
-    plotting.save_figure(fig, out / "lab3_search.png")
-    report.figures.append(("lab3_search.png", "Positives found vs labels; bands: 1 sd over seed sets."))
+    report.add_figure(fig, out, "lab3_search.png", "Positives found vs labels; bands: 1 sd over seed sets.")
     bar.update()
 
     learning = compare(
@@ -133,8 +132,7 @@ def run(config: RunConfig) -> Report:
         xlabel="labelled examples",
         ylabel="average precision",
     )
-    plotting.save_figure(fig, out / "lab3_learning.png")
-    report.figures.append(("lab3_learning.png", "Test average precision vs labels (max-entropy selection)."))
+    report.add_figure(fig, out, "lab3_learning.png", "Test average precision vs labels (max-entropy selection).")
     rows = []
     for name in search:
         sel = _stack(search[name], "selection_seconds").mean() * 1e3
@@ -178,8 +176,7 @@ def run(config: RunConfig) -> Report:
         log_x=True,
         log_y=True,
     )
-    plotting.save_figure(fig, out / "lab3_cost.png")
-    report.figures.append(("lab3_cost.png", "Selection time per round (log-log): full scan grows with the pool."))
+    report.add_figure(fig, out, "lab3_cost.png", "Selection time per round (log-log): full scan grows with the pool.")
     report.tables.append(
         Table(
             "Selection cost per round, median (scoring + choosing + candidate update; model training excluded)",

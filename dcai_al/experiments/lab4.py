@@ -113,8 +113,7 @@ def _run(config: RunConfig, split, size: dict, proxy: dict, target: dict, title:
         xlabel="fraction of the training set kept",
         ylabel="test accuracy",
     )
-    plotting.save_figure(fig, out / "lab4_fraction.png")
-    report.figures.append(("lab4_fraction.png", "Target test accuracy vs fraction kept; bands: 1 sd over seeds."))
+    report.add_figure(fig, out, "lab4_fraction.png", "Target test accuracy vs fraction kept; bands: 1 sd over seeds.")
 
     rows = []
     full_s = np.mean([r.seconds["total"] for r in full])
@@ -186,8 +185,7 @@ def _run(config: RunConfig, split, size: dict, proxy: dict, target: dict, title:
         xlabel="seconds since the start",
         ylabel="test accuracy",
     )
-    plotting.save_figure(fig, out / "lab4_time.png")
-    report.figures.append(("lab4_time.png", "Test accuracy after each epoch against elapsed training time."))
+    report.add_figure(fig, out, "lab4_time.png", "Test accuracy after each epoch against elapsed training time.")
 
     # (4) ranking agreement, and other rankings at one fraction
     rho, overlap, frac = ranking_agreement(split, proxy, full_clf, f, seeds[0], config.device)
