@@ -141,10 +141,14 @@ def _expect_scores(fn, exercise, probs, expected, case, hints=()):
     if np.allclose(got, expected, atol=1e-6, rtol=1e-6):
         return
     hint = next((text for test, text in hints if test(got)), "Compare your formula with the one in the markdown above.")
+    _wrong(exercise, "scores", case, f"probs = {_fmt(np.asarray(probs))}", _fmt(expected), _fmt(got), hint)
+
+
+def _wrong(exercise: str, what: str, case: str, inputs: str, expected, got, hint: str):
+    """Fail with the standard message: the case, its inputs, expected vs got, and a hint."""
     _fail(
-        f"{exercise} gave the wrong scores on the case: {case}\n"
-        f"  input probs: {_fmt(np.asarray(probs))}\n  expected:    {_fmt(expected)}\n  got:         {_fmt(got)}\n"
-        f"  hint: {hint}"
+        f"{exercise} gave the wrong {what} on the case: {case}\n  {inputs}\n"
+        f"  expected: {expected}\n  got:      {got}\n  hint: {hint}"
     )
 
 
@@ -260,9 +264,14 @@ def check_binary_search_query(binary_search_query) -> None:
                 hint = "when no unlabelled pool point lies strictly between lo and hi, return -1."
             elif got_int in (int(np.argmin(np.abs(np.array(x) - (lo + hi) / 2))),):
                 hint = "only points strictly inside (lo, hi) are candidates."
-            _fail(
-                f"{name} gave the wrong index on the case: {case}\n  x = {x}, lo = {lo}, hi = {hi}\n"
-                f"  expected: {expected}\n  got:      {got!r}\n  hint: {hint}"
+            _wrong(
+                name,
+                "index",
+                case,
+                f"x = {x}, lo = {lo}, hi = {hi}",
+                expected,
+                repr(got),
+                hint,
             )
     _passed(name, len(cases))
 
@@ -331,9 +340,14 @@ def check_top_j(top_j) -> None:
                 hint = "the right indices in the wrong order: largest score first, ties by lower index."
             elif got == [int(i) for i in np.argsort(scores, kind="stable")[:j]]:
                 hint = "you took the smallest scores; the batch should hold the largest."
-            _fail(
-                f"{name} gave the wrong indices on the case: {case}\n  scores = {scores}, j = {j}, "
-                f"labelled = {labelled}\n  expected: {expected}\n  got:      {got}\n  hint: {hint}"
+            _wrong(
+                name,
+                "indices",
+                case,
+                f"scores = {scores}, j = {j}, labelled = {labelled}",
+                expected,
+                got,
+                hint,
             )
     _passed(name, len(cases))
 
@@ -360,9 +374,14 @@ def check_update_min_distances(update_min_distances) -> None:
                 hint = "keep the old distance where it is smaller: np.minimum(min_dist, new)."
             elif np.allclose(got, np.maximum(min_dist, np.linalg.norm(X - X[center], axis=1))):
                 hint = "the nearest center gives the minimum, not the maximum."
-            _fail(
-                f"{name} gave the wrong distances on the case: {case}\n  features = {X.tolist()}, center = {center}\n"
-                f"  expected: {_fmt(np.array(expected))}\n  got:      {_fmt(got)}\n  hint: {hint}"
+            _wrong(
+                name,
+                "distances",
+                case,
+                f"features = {X.tolist()}, center = {center}",
+                _fmt(np.array(expected)),
+                _fmt(got),
+                hint,
             )
     _passed(name, len(cases))
 
@@ -391,9 +410,14 @@ def check_k_center_greedy(k_center_greedy) -> None:
                 hint = "the labelled points are centers already; never pick them (their distance is 0)."
             elif len(set(got)) < len(got):
                 hint = "after picking a point, update the distances so that it is not picked again."
-            _fail(
-                f"{name} gave the wrong selection on the case: {case}\n  features = {X.tolist()}, budget = {budget}, "
-                f"labelled = {labelled}\n  expected: {expected}\n  got:      {got}\n  hint: {hint}"
+            _wrong(
+                name,
+                "selection",
+                case,
+                f"features = {X.tolist()}, budget = {budget}, labelled = {labelled}",
+                expected,
+                got,
+                hint,
             )
     _passed(name, len(cases))
 
@@ -419,9 +443,14 @@ def check_coverage_radius(coverage_radius) -> None:
             hint = "for each point take the distance to its nearest center, then the largest of those."
             if np.isclose(value, expected**2):
                 hint = "return the Euclidean distance, not its square."
-            _fail(
-                f"{name} gave the wrong radius on the case: {case}\n  features = {X.tolist()}, centers = {centers}\n"
-                f"  expected: {expected}\n  got:      {value}\n  hint: {hint}"
+            _wrong(
+                name,
+                "radius",
+                case,
+                f"features = {X.tolist()}, centers = {centers}",
+                expected,
+                value,
+                hint,
             )
     _passed(name, len(cases))
 
@@ -474,10 +503,14 @@ def check_candidate_update(update_candidates) -> None:
                 hint = "return the candidates sorted (np.unique or np.sort)."
             elif "duplicate" in case:
                 hint = "remove the query's own id by value (row != q), not by position: with duplicates it can be 2nd."
-            _fail(
-                f"{name} gave the wrong candidates on the case: {case}\n  candidates = {cand}, labelled = {labelled},"
-                f" new_ids = {new}, neighbour_ids = {ids}\n  expected: {expected}\n  got:      {got}\n"
-                f"  hint: {hint}"
+            _wrong(
+                name,
+                "candidates",
+                case,
+                f"candidates = {cand}, labelled = {labelled}, new_ids = {new}, neighbour_ids = {ids}",
+                expected,
+                got,
+                hint,
             )
     _passed(name, len(cases))
 
@@ -504,10 +537,14 @@ def check_select_from_candidates(select_from_candidates) -> None:
                 hint = "those are positions in the candidate list; return candidates[positions], the pool indices."
             elif len(got) != batch:
                 hint = f"return exactly batch_size = {batch} indices."
-            _fail(
-                f"{name} gave the wrong indices on the case: {case}\n  candidate_scores = {scores}, "
-                f"candidates = {cand}, batch_size = {batch}\n  expected: {expected}\n  got:      {got}\n"
-                f"  hint: {hint}"
+            _wrong(
+                name,
+                "indices",
+                case,
+                f"candidate_scores = {scores}, candidates = {cand}, batch_size = {batch}",
+                expected,
+                got,
+                hint,
             )
     _passed(name, len(cases))
 
@@ -539,10 +576,14 @@ def check_forgetting_events(forgetting_events) -> None:
                 hint = "count only right -> wrong changes, not every change."
             elif np.array_equal(got, (~correct).sum(0)):
                 hint = "count transitions between consecutive epochs, not the epochs where it was wrong."
-            _fail(
-                f"{name} gave the wrong counts on the case: {case}\n  correct (epochs x examples) = "
-                f"{correct.astype(int).tolist()}\n  expected: {expected}\n  got:      {got.astype(int).tolist()}\n"
-                f"  hint: {hint}"
+            _wrong(
+                name,
+                "counts",
+                case,
+                f"correct (epochs x examples) = {correct.astype(int).tolist()}",
+                expected,
+                got.astype(int).tolist(),
+                hint,
             )
     _passed(name, len(cases))
 
@@ -572,9 +613,14 @@ def check_keep_hardest(keep_hardest) -> None:
                 hint = "round each class's quota up with math.ceil, so that no class is left with 0."
             elif set(got) & set(order_a[::-1][: len(expected)].tolist()) and not set(got) & set(expected):
                 hint = "order lists the hardest first: keep the start of it, not the end."
-            _fail(
-                f"{name} gave the wrong subset on the case: {case}\n  order = {order}, labels = {labels}, "
-                f"fraction = {fraction}\n  expected: {expected}\n  got:      {got}\n  hint: {hint}"
+            _wrong(
+                name,
+                "subset",
+                case,
+                f"order = {order}, labels = {labels}, fraction = {fraction}",
+                expected,
+                got,
+                hint,
             )
     _passed(name, len(cases))
 
@@ -601,8 +647,13 @@ def check_end_to_end_speedup(end_to_end_speedup) -> None:
                 hint = "the pipeline's time includes training the proxy and ranking, not just the target."
             elif np.isclose(speedup, expected[0] / baseline):
                 hint = "speed-up is baseline / total (larger is faster), not total / baseline."
-            _fail(
-                f"{name} gave the wrong answer on the case: {case}\n  (proxy, ranking, target, baseline) = {args}\n"
-                f"  expected: {expected}\n  got:      {(total, speedup)}\n  hint: {hint}"
+            _wrong(
+                name,
+                "answer",
+                case,
+                f"(proxy, ranking, target, baseline) = {args}",
+                expected,
+                (total, speedup),
+                hint,
             )
     _passed(name, len(cases))
