@@ -359,7 +359,12 @@ def check_update_min_distances(update_min_distances) -> None:
     X = np.array([[0.0, 0.0], [3.0, 4.0], [6.0, 0.0], [1.0, 0.0]])
     cases = [
         ("nothing covered yet (all inf); new center 0", np.full(4, np.inf), 0, [0.0, 5.0, 6.0, 1.0]),
-        ("center 2 changes only its own distance (point 1 ties at 5)", np.array([0.0, 5.0, 6.0, 1.0]), 2, [0.0, 5.0, 0.0, 1.0]),
+        (
+            "center 2 changes only its own distance (point 1 ties at 5)",
+            np.array([0.0, 5.0, 6.0, 1.0]),
+            2,
+            [0.0, 5.0, 0.0, 1.0],
+        ),
         ("a new center never increases a distance", np.array([0.0, 1.0, 1.0, 0.5]), 1, [0.0, 0.0, 1.0, 0.5]),
     ]
     for case, min_dist, center, expected in cases:
