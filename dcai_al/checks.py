@@ -16,7 +16,11 @@ corrupting later cases.
 from __future__ import annotations
 
 import copy
+import signal
+import sys
+import threading
 import types
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -60,21 +64,63 @@ def _fmt(value) -> str:
     return repr(value)[:300]
 
 
+def _is_subject(obj) -> bool:
+    name = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)
+    return bool(name) and name.startswith(SUBJECT_MODULES)
+
+
 def _uses_kit_subject(fn) -> str | None:
-    """Name of a kit exercise function that ``fn`` is or calls, if any."""
-    module = getattr(fn, "__module__", None) or ""
-    if module.startswith(SUBJECT_MODULES):
-        return f"{module}.{getattr(fn, '__name__', '?')}"
-    code = getattr(fn, "__code__", None)
-    globs = getattr(fn, "__globals__", {})
-    if code is None:
-        return None
-    for name in code.co_names:
-        obj = globs.get(name)
-        if isinstance(obj, types.ModuleType) and obj.__name__.startswith(SUBJECT_MODULES):
-            return obj.__name__
-        if callable(obj) and (getattr(obj, "__module__", None) or "").startswith(SUBJECT_MODULES):
-            return f"{obj.__module__}.{getattr(obj, '__name__', name)}"
+    """Name of a kit exercise function that ``fn`` is, or reaches from its code.
+
+    Follows the names the code uses: globals, attributes of ``dcai_al``
+    modules (``dcai_al.acquisition.entropy``), the student's own helper
+    functions and nested functions, so wrapping the reference does not hide it.
+    """
+    seen: set[int] = set()
+    todo = [fn]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if callable(obj) and _is_subject(obj):
+            return f"{obj.__module__}.{getattr(obj, '__name__', '?')}"
+        code = getattr(obj, "__code__", None)
+        if code is None:
+            continue
+        globs = getattr(obj, "__globals__", {})
+        codes = [code]
+        while codes:  # the function's own code and the code of functions defined inside it
+            current = codes.pop()
+            codes.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+            modules = []
+            texts = [c for c in current.co_consts if isinstance(c, str)]  # importlib.import_module("...")
+            for name in (*current.co_names, *texts):
+                if name.startswith(SUBJECT_MODULES):  # `from dcai_al.acquisition import ...` inside the body
+                    return name
+                if name.split(".")[0] == "dcai_al" and name in sys.modules:
+                    modules.append(sys.modules[name])
+            for name in current.co_names:
+                found = globs.get(name)
+                if isinstance(found, types.ModuleType):
+                    modules.append(found)
+                elif isinstance(found, types.FunctionType):
+                    todo.append(found)
+            while modules:  # dcai_al.acquisition.entropy: walk attributes named in the code
+                module = modules.pop()
+                if _is_subject(module):
+                    return module.__name__
+                if not module.__name__.startswith("dcai_al"):
+                    continue
+                for name in current.co_names:
+                    attr = getattr(module, name, None)
+                    if isinstance(attr, types.ModuleType) and id(attr) not in seen:
+                        seen.add(id(attr))
+                        modules.append(attr)
+                    elif callable(attr) and _is_subject(attr):
+                        return f"{attr.__module__}.{getattr(attr, '__name__', name)}"
+        closure = getattr(obj, "__closure__", None) or ()
+        todo.extend(cell.cell_contents for cell in closure if callable(getattr(cell, "cell_contents", None)))
     return None
 
 
@@ -101,13 +147,48 @@ def _same(a, b) -> bool:
         return True
 
 
-def call_student(fn, *args, exercise: str, case: str):
-    """Call ``fn(*args)`` on copies; report crashes and in-place edits in plain words."""
+#: Seconds a student's function may run on one small check case. Any correct
+#: answer takes milliseconds; the limit turns an infinite loop into feedback.
+TIME_LIMIT = 5.0
+
+
+class _OutOfTime(BaseException):
+    """Raised by the alarm; a BaseException so that ``except Exception`` in an answer cannot swallow it."""
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    # SIGALRM exists on Unix and works on the main thread only (where a kernel runs cells); elsewhere no limit.
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _alarm(signum, frame):
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def call_student(fn, *args, exercise: str, case: str, time_limit: float | None = None):
+    """Call ``fn(*args)`` on copies; report crashes, infinite loops and in-place edits in plain words."""
+    limit = TIME_LIMIT if time_limit is None else time_limit
     originals = copy.deepcopy(args)
     try:
-        out = fn(*args)
+        with _time_limit(limit):
+            out = fn(*args)
     except NotImplementedError:
         _fail(f"{exercise} is not implemented yet: replace `raise NotImplementedError()` with your code.")
+    except _OutOfTime:
+        _fail(
+            f"{exercise} did not return within {limit:g} s on the case: {case}. "
+            "It is probably stuck in a loop: check that every while loop changes its condition."
+        )
     except Exception as exc:  # the student's error, whatever it is, becomes feedback
         _fail(f"{exercise} raised {type(exc).__name__}: {exc}\n  on the case: {case}")
     for i, (before, after) in enumerate(zip(originals, args, strict=True)):
@@ -260,10 +341,14 @@ def check_binary_search_query(binary_search_query) -> None:
             _fail(f"{name} should return an int index, got {_fmt(got)} on the case: {case}.")
         if got_int != expected:
             hint = "return the index into x, not the position x[i]."
+            x_arr = np.array(x)
+            inside = np.flatnonzero((x_arr > lo) & (x_arr < hi))
             if expected == -1:
                 hint = "when no unlabelled pool point lies strictly between lo and hi, return -1."
-            elif got_int in (int(np.argmin(np.abs(np.array(x) - (lo + hi) / 2))),):
+            elif got_int in (int(np.argmin(np.abs(x_arr - (lo + hi) / 2))),):
                 hint = "only points strictly inside (lo, hi) are candidates."
+            elif got_int == int(inside[np.argmax(np.abs(x_arr[inside] - (lo + hi) / 2))]):
+                hint = "you returned the point farthest from the middle; the query is the nearest one (argmin)."
             _wrong(
                 name,
                 "index",
@@ -412,7 +497,10 @@ def check_k_center_greedy(k_center_greedy) -> None:
             if len(got) != budget:
                 hint = f"return exactly budget = {budget} new indices, without the labelled ones."
             elif set(got) & set(labelled):
-                hint = "the labelled points are centers already; never pick them (their distance is 0)."
+                hint = (
+                    "you picked points that are already centers, which is what argmin does; each step takes the "
+                    "point *farthest* from its nearest center (argmax), and labelled points are never picked."
+                )
             elif len(set(got)) < len(got):
                 hint = "after picking a point, update the distances so that it is not picked again."
             _wrong(
@@ -648,7 +736,7 @@ def check_end_to_end_speedup(end_to_end_speedup) -> None:
         if not (np.isclose(total, expected[0]) and np.isclose(speedup, expected[1])):
             proxy, ranking, target, baseline = args
             hint = "total = proxy + ranking + target; speedup = baseline / total."
-            if np.isclose(total, target) or np.isclose(speedup, baseline / target):
+            if any(np.isclose(total, t) for t in (target, ranking + target, proxy + target)):
                 hint = "the pipeline's time includes training the proxy and ranking, not just the target."
             elif np.isclose(speedup, expected[0] / baseline):
                 hint = "speed-up is baseline / total (larger is faster), not total / baseline."

@@ -41,6 +41,11 @@ def test_correct_answers_pass(check, fn, capsys):
     assert "passed" in capsys.readouterr().out
 
 
+def farthest_query(x, lo, hi):
+    inside = np.flatnonzero((x > lo) & (x < hi))
+    return int(inside[np.argmax(np.abs(x[inside] - (lo + hi) / 2))]) if inside.size else -1
+
+
 MISTAKES = [
     (checks.check_entropy, lambda p: -(p * np.log2(np.where(p > 0, p, 1))).sum(1), "natural log"),
     (checks.check_entropy, lambda p: (p * np.log(np.where(p > 0, p, 1))).sum(1), "minus sign"),
@@ -54,6 +59,7 @@ MISTAKES = [
     (checks.check_margin, lambda p: 1 - np.abs(p[:, 0] - p[:, 1]), "two largest"),
     (checks.check_binary_search_query, lambda x, lo, hi: int(np.argmin(np.abs(x - (lo + hi) / 2))), "strictly"),
     (checks.check_binary_search_query, lambda x, lo, hi: 0, "expected"),
+    (checks.check_binary_search_query, farthest_query, "farthest from the middle"),
 ]
 
 
@@ -99,6 +105,53 @@ def test_module_attribute_use_is_refused_too():
 
     with pytest.raises(CheckFailed, match="your own implementation"):
         checks.check_binary_search_query(query)
+
+
+def test_wrapping_the_reference_in_helpers_is_refused():
+    import dcai_al
+
+    def helper(p):
+        return dcai_al.acquisition.entropy(p)  # through the package's attributes
+
+    def entropy(p):
+        inner = lambda q: helper(q)  # noqa: E731 - a nested function on purpose
+        return inner(p)
+
+    with pytest.raises(CheckFailed, match="dcai_al.acquisition"):
+        checks.check_entropy(entropy)
+
+
+def test_own_helpers_and_numpy_are_fine(capsys):
+    def safe_log(p):
+        return np.log(np.where(p > 0, p, 1.0))
+
+    def entropy(p):
+        return -(p * safe_log(p)).sum(axis=1)
+
+    checks.check_entropy(entropy)
+    assert "passed" in capsys.readouterr().out
+
+
+def test_an_answer_stuck_in_a_loop_is_stopped_with_a_message():
+    def entropy(p):
+        while True:
+            pass
+
+    with pytest.raises(CheckFailed, match=r"did not return within 0.2 s(?s:.*)stuck in a loop"):
+        checks.call_student(entropy, np.eye(2), exercise="entropy", case="a loop", time_limit=0.2)
+
+
+def test_catching_every_exception_does_not_escape_the_time_limit():
+    def entropy(p):
+        while True:
+            try:
+                while True:
+                    pass
+            except Exception:  # a student's broad except must not swallow the alarm
+                pass
+
+    with pytest.raises(CheckFailed, match="did not return"):
+        checks.call_student(entropy, np.eye(2), exercise="entropy", case="a loop", time_limit=0.2)
 
 
 def test_not_a_function():
@@ -182,7 +235,7 @@ LAB2_MISTAKES = [
     (checks.check_update_min_distances, lambda m, X, c: np.linalg.norm(X - X[c], axis=1), "np.minimum"),
     (checks.check_update_min_distances, lambda m, X, c: np.maximum(m, np.linalg.norm(X - X[c], axis=1)), "maximum"),
     (checks.check_k_center_greedy, lambda X, b, lab: good_k_center(X, b, lab)[:-1], "exactly budget"),
-    (checks.check_k_center_greedy, lambda X, b, lab: np.array([0] * b), "never pick them"),
+    (checks.check_k_center_greedy, lambda X, b, lab: np.array([0] * b), "already centers"),
     (checks.check_coverage_radius, lambda X, c: good_radius(X, c) ** 2, "not its square"),
 ]
 
@@ -279,6 +332,7 @@ LAB4_MISTAKES = [
     (checks.check_keep_hardest, lambda o, lab, f: np.sort(np.asarray(o)[: int(np.ceil(f * len(o)))]), "each class"),
     (checks.check_keep_hardest, lambda o, lab, f: good_keep(o, lab, f)[::-1], "sorted"),
     (checks.check_end_to_end_speedup, lambda p, r, t, b: (t, b / t), "includes training the proxy"),
+    (checks.check_end_to_end_speedup, lambda p, r, t, b: (r + t, b / (r + t)), "includes training the proxy"),
     (checks.check_end_to_end_speedup, lambda p, r, t, b: (p + r + t, (p + r + t) / b), "baseline / total"),
 ]
 
@@ -288,3 +342,13 @@ def test_lab4_typical_mistakes_fail_with_a_hint(check, fn, symptom):
     with pytest.raises(CheckFailed) as info:
         check(fn)
     assert symptom in str(info.value)
+
+
+def test_importing_the_reference_inside_the_body_is_refused():
+    def entropy(p):
+        from dcai_al.acquisition import entropy as kit_entropy
+
+        return kit_entropy(p)
+
+    with pytest.raises(CheckFailed, match="your own implementation"):
+        checks.check_entropy(entropy)
