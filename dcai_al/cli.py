@@ -38,7 +38,16 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("submissions", type=Path, help="folder laid out as <student>/<assignment>/<notebook>.ipynb")
     grade.add_argument("--full-size", action="store_true", help="run the notebooks' experiments at full size")
     grade.add_argument("--timeout", type=int, default=None, help="per-cell time limit in seconds")
-    grade.add_argument("--keep", type=Path, default=None, help="copy the gradebook and autograded notebooks here")
+    grade.add_argument("--out", type=Path, default=None, help="write grades.csv, feedback/ (HTML) and autograded/ here")
+    grade.add_argument("--keep", type=Path, default=None, help="copy the whole scratch course (gradebook too) here")
+
+    rehearse = sub.add_parser(
+        "rehearse", help="autograde a simulated class (typical mistakes, loops, tampering) and judge the grades"
+    )
+    rehearse.add_argument("names", nargs="*", help="assignments (default: all)")
+    rehearse.add_argument("--timeout", type=int, default=None, help="per-cell time limit in seconds")
+    rehearse.add_argument("--out", type=Path, default=None, help="write grades.csv and feedback/ here")
+
     return parser
 
 
@@ -79,8 +88,22 @@ def main(argv=None) -> int:
     if args.command == "autograde":
         from .grading import autograde, score_table
 
-        rows = autograde(args.submissions, quick=not args.full_size, timeout=args.timeout, keep=args.keep)
+        rows = autograde(args.submissions, quick=not args.full_size, timeout=args.timeout, out=args.out, keep=args.keep)
         print(score_table(rows))
+        if args.out is not None:
+            print(f"Grades: {args.out / 'grades.csv'}  Feedback: {args.out / 'feedback'}")
+        return 0
+    if args.command == "rehearse":
+        from .classroom import rehearse
+        from .grading import score_table
+
+        rows, problems = rehearse(args.names or None, timeout=args.timeout, out=args.out)
+        for lab in sorted({r.assignment for r in rows}):
+            print(f"{lab}\n{score_table([r for r in rows if r.assignment == lab])}\n")
+        if problems:
+            print("The grader got these wrong:\n  " + "\n  ".join(problems))
+            return 1
+        print("Every simulated student got the grade and the message they deserve.")
         return 0
     return 2  # unreachable: argparse requires a command
 

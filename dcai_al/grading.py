@@ -108,17 +108,49 @@ def release(names=None, *, root=None, release_dir=None) -> list[Path]:
 
 @dataclass(frozen=True)
 class GradeRow:
-    """One autograded cell of one student's submission."""
+    """One autograded cell of one student's submission.
+
+    ``message`` is the error the test cell raised (``CheckFailed: ...``), or
+    ``""`` when it passed: the same text the student sees in their feedback.
+    """
 
     student: str
     assignment: str
     problem: str
     score: float
     max_score: float
+    message: str = ""
 
 
-def autograde(submissions_dir, *, root=None, quick: bool = True, timeout: int | None = None, keep=None):
+def _error_messages(notebook: Path) -> dict[str, str]:
+    """The error each graded cell of an autograded notebook raised, by grade id."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    messages = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("grade") or cell.cell_type != "code":
+            continue
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        messages[meta["grade_id"]] = "\n".join(f"{e['ename']}: {e['evalue']}".rstrip(": ") for e in errors)
+    return messages
+
+
+def autograde(
+    submissions_dir,
+    *,
+    root=None,
+    quick: bool = True,
+    timeout: int | None = None,
+    out=None,
+    keep=None,
+) -> list[GradeRow]:
     """Autograde every submission under ``submissions_dir`` with nbgrader.
+
+    The whole instructor pipeline runs headless in a scratch copy of the
+    course: ``generate_assignment``, ``autograde``, ``export`` (CSV) and
+    ``generate_feedback`` (one HTML page per student and assignment).
 
     Parameters
     ----------
@@ -132,12 +164,16 @@ def autograde(submissions_dir, *, root=None, quick: bool = True, timeout: int | 
         test cells, which are the same at every size).
     timeout : int, optional
         Per-cell time limit in seconds (``nbgrader_config.py`` sets the default).
+    out : path, optional
+        Write ``grades.csv`` (nbgrader's export), ``feedback/`` (HTML) and
+        ``autograded/`` (the executed notebooks) here.
     keep : path, optional
-        Copy the scratch course (gradebook, autograded notebooks) here.
+        Copy the whole scratch course (gradebook included) here.
 
     Returns
     -------
     list of GradeRow
+        One row per student, assignment and graded cell, sorted.
     """
     from nbgrader.api import Gradebook
 
@@ -165,8 +201,30 @@ def autograde(submissions_dir, *, root=None, quick: bool = True, timeout: int | 
                         continue
                     submission = gb.find_submission(name, student)
                     for notebook in submission.notebooks:
+                        path = scratch / "autograded" / student / name / f"{notebook.name}.ipynb"
+                        messages = _error_messages(path) if path.is_file() else {}
                         for grade in sorted(notebook.grades, key=lambda g: g.name):
-                            rows.append(GradeRow(student, name, grade.name, float(grade.score), float(grade.max_score)))
+                            score = float(grade.score)
+                            rows.append(
+                                GradeRow(
+                                    student,
+                                    name,
+                                    grade.name,
+                                    score,
+                                    float(grade.max_score),
+                                    messages.get(grade.name, ""),
+                                )
+                            )
+        if out is not None:
+            out = Path(out)
+            out.mkdir(parents=True, exist_ok=True)
+            _nbgrader(["export", f"--to={out / 'grades.csv'}"], scratch, quick=quick)
+            for name in names:
+                _nbgrader(["generate_feedback", name, "--force"], scratch, quick=quick)
+            for folder in ("feedback", "autograded"):
+                if (out / folder).exists():
+                    shutil.rmtree(out / folder)
+                shutil.copytree(scratch / folder, out / folder)
         if keep is not None:
             shutil.copytree(scratch, Path(keep), dirs_exist_ok=True)
         return rows

@@ -4,13 +4,20 @@ Grading happens in a temporary copy of the course, so the repository never
 gets a gradebook or a submissions folder.
 """
 
+import csv
+import functools
+import html
 import json
-import shutil
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from dcai_al.grading import assignments, autograde, release, score_table
+from dcai_al.classroom import rehearse, students
+from dcai_al.cli import main
+from dcai_al.grading import assignments, release, score_table
 
 REPO = Path(__file__).resolve().parents[1]
 LABS = assignments(REPO)
@@ -55,17 +62,61 @@ def test_labs_folder_is_exactly_what_release_generates(released, name):
     )
 
 
-@pytest.mark.parametrize("name", LABS)
-def test_autograde_full_marks_zero_and_repeatable(released, name, tmp_path):
-    subs = tmp_path / "submitted"
-    for student, source in (("full", REPO / "solutions"), ("blank", released)):
-        (subs / student / name).mkdir(parents=True)
-        shutil.copy(source / name / f"{name}.ipynb", subs / student / name / f"{name}.ipynb")
-    first = autograde(subs, root=REPO)
-    second = autograde(subs, root=REPO)
-    assert first == second, "grading the same submissions twice gave different scores"
-    full = [r for r in first if r.student == "full"]
-    blank = [r for r in first if r.student == "blank"]
-    assert full and all(r.score == r.max_score > 0 for r in full), score_table(first)
-    assert blank and all(r.score == 0 for r in blank), score_table(first)
-    assert not (REPO / "gradebook.db").exists() and not (REPO / "submitted").exists()
+# --- the simulated class ---------------------------------------------------
+# Each lab's class (see dcai_al.classroom) is graded twice at the same time:
+# once through `dcai-al rehearse`, once through the Python API. Twenty seconds
+# per cell is three times the slowest cell at CI size.
+CELL_TIMEOUT = 20
+
+
+@functools.cache
+def _graded_class(name: str) -> dict:
+    out = Path(tempfile.mkdtemp(prefix=f"dcai-al-graded-{name}-"))
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        cli = pool.submit(main, ["rehearse", name, "--timeout", str(CELL_TIMEOUT), "--out", str(out / "first")])
+        api = pool.submit(rehearse, [name], root=REPO, timeout=CELL_TIMEOUT, out=out / "second")
+        exit_code, (rows, problems) = cli.result(), api.result()
+    print(f"{name}: graded the class twice in {time.perf_counter() - started:.0f} s")
+    return {"out": out, "exit_code": exit_code, "rows": rows, "problems": problems}
+
+
+@pytest.fixture(params=LABS)
+def graded(request):
+    return request.param, _graded_class(request.param)
+
+
+def test_every_simulated_student_gets_the_grade_and_message_they_deserve(graded):
+    name, result = graded
+    assert result["problems"] == [], "\n".join(result["problems"]) + "\n" + score_table(result["rows"])
+    assert result["exit_code"] == 0, "`dcai-al rehearse` judged the same class differently"
+    assert {r.student for r in result["rows"]} == {s.name for s in students(name)}
+    assert len({s.name for s in students(name)}) >= 5
+
+
+def test_grading_the_same_class_twice_gives_identical_csvs(graded):
+    name, result = graded
+    first, second = (result["out"] / run / "grades.csv" for run in ("first", "second"))
+    assert first.read_text() == second.read_text()
+    with first.open() as f:
+        table = {row["student_id"]: row for row in csv.DictReader(f)}
+    assert set(table) == {s.name for s in students(name)}
+    assert float(table["full"]["score"]) == float(table["full"]["max_score"]) > 0
+    assert float(table["blank"]["score"]) == float(table["tamperer"]["score"]) == 0
+    assert table["tamperer"]["max_score"] == table["full"]["max_score"], "a student's edit changed the points"
+
+
+def test_feedback_pages_show_each_student_their_failures(graded):
+    name, result = graded
+    feedback = result["out"] / "first" / "feedback"
+    for student in students(name):
+        page = feedback / student.name / name / f"{name}.html"
+        assert page.is_file(), f"no feedback page for {student.name}"
+        text = html.unescape(page.read_text())
+        for phrase in student.says.values():
+            assert phrase in text, f"{student.name}'s feedback lacks {phrase!r}"
+
+
+def test_grading_leaves_the_repository_clean():
+    for leftover in ("gradebook.db", "submitted", "autograded", "feedback"):
+        assert not (REPO / leftover).exists()
