@@ -66,6 +66,10 @@ def class_probabilities(model, X, n_classes: int) -> np.ndarray:
     """
     proba = np.asarray(model.predict_proba(X), dtype=np.float64)
     classes = np.asarray(model.classes_)
+    if classes.size and (classes.min() < 0 or classes.max() >= n_classes):
+        raise ValueError(
+            f"n_classes={n_classes}, but the model knows the classes {classes.tolist()}: labels must be 0..n_classes-1."
+        )
     if classes.size == n_classes and np.array_equal(classes, np.arange(n_classes)):
         return proba
     full = np.zeros((proba.shape[0], n_classes))

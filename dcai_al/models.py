@@ -13,6 +13,7 @@ import time
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import NotFittedError
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -391,7 +392,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_fitted(self):
         if not hasattr(self, "model_"):
-            raise RuntimeError("This TorchClassifier is not fitted yet; call fit(X, y) first.")
+            raise NotFittedError("This TorchClassifier is not fitted yet; call fit(X, y) first.")
 
     @torch.no_grad()
     def predict_proba(self, X) -> np.ndarray:

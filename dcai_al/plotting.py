@@ -22,6 +22,13 @@ def _axis(ax, figsize=(6.4, 4.2)):
     return ax.figure, ax
 
 
+def _check_labels(title, xlabel, ylabel) -> None:
+    # Every figure in the kit carries a title and labelled axes.
+    for name, text in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel)):
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{name} must be a non-empty string, got {text!r}.")
+
+
 def _to_numpy(values) -> np.ndarray:
     if hasattr(values, "detach"):
         values = values.detach().cpu().numpy()
@@ -61,6 +68,7 @@ def plot_curves(
     """
     if not curves:
         raise ValueError("curves is empty: give at least one named curve to plot.")
+    _check_labels(title, xlabel, ylabel)
     if band not in ("std", "minmax"):
         raise ValueError(f"band must be 'std' or 'minmax', got {band!r}.")
     fig, ax = _axis(ax)
@@ -69,6 +77,8 @@ def plot_curves(
         xs = x[name] if isinstance(x, dict) else x
         runs = values if values.ndim == 2 else values[None, :]
         xs = np.arange(1, runs.shape[1] + 1) if xs is None else _to_numpy(xs)
+        if xs.shape != (runs.shape[1],):
+            raise ValueError(f"x has shape {xs.shape} but the curve {name!r} has {runs.shape[1]} points.")
         mean = runs.mean(0)
         (line,) = ax.plot(xs, mean, label=name if runs.shape[0] == 1 else f"{name} (n={runs.shape[0]})")
         if runs.shape[0] > 1:

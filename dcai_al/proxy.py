@@ -131,11 +131,11 @@ def keep_hardest(order, labels, fraction: float, *, class_balance: bool = True) 
     [0, 3]
     """
     fraction = check_fraction(fraction)
-    labels = check_labels(labels)
+    labels = check_labels(labels, name="labels")
     n = labels.size
     order = np.asarray(order)
     if order.shape != (n,):
-        raise ValueError(f"order must list each of the {n} examples once; got shape {order.shape}.")
+        raise ValueError(f"order must list each of the {n} examples in labels once; got shape {order.shape}.")
     if not np.array_equal(np.sort(order), np.arange(n)):
         raise ValueError(f"order must be a permutation of 0..{n - 1}: every example exactly once.")
     if not class_balance:

@@ -156,7 +156,9 @@ def neighbours_without_self(ids: np.ndarray, query_ids: np.ndarray) -> list[np.n
     ids = np.asarray(ids)
     query_ids = np.asarray(query_ids)
     if ids.ndim != 2 or ids.shape[0] != query_ids.shape[0]:
-        raise ValueError(f"ids must have one row per query: got shape {ids.shape} for {query_ids.shape[0]} queries.")
+        raise ValueError(
+            f"ids must have one row per entry of query_ids: got shape {ids.shape} for {query_ids.shape[0]} queries."
+        )
     k = ids.shape[1] - 1
     out = []
     for row, q in zip(ids, query_ids, strict=True):
@@ -252,7 +254,7 @@ def most_likely_positive(probs):
     """Active search: the probability of the positive class (column 1) as the score."""
     probs = np.asarray(probs)
     if probs.ndim != 2 or probs.shape[1] != 2:
-        raise ValueError(f"most_likely_positive needs binary probabilities of shape (n, 2), got {probs.shape}.")
+        raise ValueError(f"most_likely_positive needs binary probs of shape (n, 2), got {probs.shape}.")
     return probs[:, 1]
 
 

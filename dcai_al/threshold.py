@@ -90,6 +90,9 @@ def binary_search_query(x, lo: float, hi: float) -> int:
     -1
     """
     x = _check_line(x)
+    lo, hi = float(lo), float(hi)
+    if not lo <= hi:  # also catches NaN
+        raise ValueError(f"the version space needs lo <= hi, got lo={lo}, hi={hi}.")
     inside = np.flatnonzero((x > lo) & (x < hi))
     if inside.size == 0:
         return -1
@@ -169,6 +172,9 @@ def labels_to_reach(errors, tolerance: float) -> np.ndarray:
     >>> labels_to_reach([[0.5, 0.2, 0.05], [0.5, 0.4, 0.3]], 0.1).tolist()
     [3, 4]
     """
+    tolerance = float(tolerance)
+    if not tolerance >= 0:
+        raise ValueError(f"tolerance must be a non-negative distance, got {tolerance}.")
     errors = np.atleast_2d(np.asarray(errors, dtype=np.float64))
     reached = errors <= tolerance
     return np.where(reached.any(1), reached.argmax(1) + 1, errors.shape[1] + 1)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
 from dcai_al.data import load_digits_pool
 from dcai_al.models import MLP, SmallCNN, TorchClassifier, get_device
@@ -105,7 +106,7 @@ def test_fit_rejects_bad_input(params, X, y, error, word):
 
 
 def test_predict_before_fit_and_wrong_width_are_clear(digits):
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         TorchClassifier().predict(digits.X_test)
     clf = TorchClassifier(epochs=1, device="cpu").fit(digits.X_pool, digits.y_pool)
     with pytest.raises(ValueError, match="fit on"):
