@@ -236,6 +236,7 @@ def make_gaussian_line(n_per_class: int = 100, *, separation: float = 2.0, seed=
 
 
 _BLOCK = 65_536  # rows generated per block; fixed so the output never depends on chunking
+EMBEDDING_BLOCK = _BLOCK  # public: sharded pools (dcai_al.scale) cut shards at multiples of it
 
 
 def make_embedding_pool(
@@ -247,6 +248,7 @@ def make_embedding_pool(
     cluster_std: float = 0.35,
     seed=0,
     out=None,
+    start: int = 0,
 ):
     """A clustered embedding pool with a rare positive concept.
 
@@ -273,6 +275,10 @@ def make_embedding_pool(
         Seed for the centers and every block.
     out : numpy.ndarray of shape (n, d), float32, optional
         Where to write the embeddings.
+    start : int
+        Generate rows ``start .. start + n - 1`` of the pool with this seed
+        instead of the first ``n``: how :mod:`dcai_al.scale` writes one shard
+        at a time. A multiple of ``EMBEDDING_BLOCK`` (65,536).
 
     Returns
     -------
@@ -293,6 +299,8 @@ def make_embedding_pool(
         raise ValueError(f"prevalence must be at most 0.5 for a rare concept, got {prevalence}.")
     if isinstance(seed, np.random.Generator) or seed is None:
         raise TypeError("seed must be an int here: each block derives its own stream from it.")
+    if isinstance(start, bool) or not isinstance(start, int | np.integer) or start < 0 or start % _BLOCK:
+        raise ValueError(f"start must be a non-negative multiple of {_BLOCK}, got {start!r}.")
     if out is None:
         out = np.empty((n, d), dtype=np.float32)
     elif out.shape != (n, d) or out.dtype != np.float32:
@@ -303,9 +311,10 @@ def make_embedding_pool(
     centers /= np.linalg.norm(centers, axis=1, keepdims=True)
     scale = np.float32(cluster_std / np.sqrt(d))
     y = np.empty(n, dtype=np.int8)
-    for b, start in enumerate(range(0, n, _BLOCK)):
-        stop = min(start + _BLOCK, n)
-        m = stop - start
+    first_block = start // _BLOCK
+    for b, lo in enumerate(range(0, n, _BLOCK), start=first_block):
+        hi = min(lo + _BLOCK, n)
+        m = hi - lo
         # One stream per quantity, so a block's first rows do not depend on its length
         # and a smaller pool is exactly a prefix of a larger one.
         is_pos, pos_cluster, neg_cluster, noise = (np.random.default_rng([seed, b + 1, j]) for j in range(4))
@@ -317,8 +326,8 @@ def make_embedding_pool(
         )
         # Positive clusters are tighter: a rare concept forms a compact region.
         spread = np.where(positive, scale * 0.6, scale).astype(np.float32)[:, None]
-        out[start:stop] = centers[which] + spread * noise.standard_normal((m, d), dtype=np.float32)
-        y[start:stop] = positive
+        out[lo:hi] = centers[which] + spread * noise.standard_normal((m, d), dtype=np.float32)
+        y[lo:hi] = positive
     return out, y
 
 

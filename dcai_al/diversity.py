@@ -50,20 +50,31 @@ def _to_torch_t(features, device) -> torch.Tensor:
     return X.to(dev).T.contiguous()
 
 
-def _sq_dist_to(XT: torch.Tensor, sq_norms: torch.Tensor, center: int) -> torch.Tensor:
-    """Squared distances from every point to point ``center``: one pass over XT."""
-    # The center's column is strided in XT; a contiguous copy (d floats) keeps
-    # the product on the fast path (about 2x faster on CPU than the strided view).
-    d = torch.addmv(sq_norms, XT.T, XT[:, center].contiguous(), alpha=-2.0).add_(sq_norms[center])
+def _sq_dist_to_vector(XT: torch.Tensor, sq_norms: torch.Tensor, c: torch.Tensor, c_sq) -> torch.Tensor:
+    """Squared distances from every point to the vector ``c`` (squared norm ``c_sq``): one pass over XT.
+
+    Shared with :mod:`dcai_al.scale`, whose shards run this same kernel, so
+    a sharded pool gets exactly the distances of the whole one.
+    """
+    d = torch.addmv(sq_norms, XT.T, c, alpha=-2.0).add_(c_sq)
     return d.clamp_(min=0.0)  # the expansion can dip just below 0 through rounding
 
 
-def _min_sq_dist(XT: torch.Tensor, sq_norms: torch.Tensor, centers: torch.Tensor, chunk_size: int) -> torch.Tensor:
-    """Squared distance from each point to its nearest center, centers taken in chunks."""
+def _sq_dist_to(XT: torch.Tensor, sq_norms: torch.Tensor, center: int) -> torch.Tensor:
+    """Squared distances from every point to point ``center``."""
+    # The center's column is strided in XT; a contiguous copy (d floats) keeps
+    # the product on the fast path (about 2x faster on CPU than the strided view).
+    return _sq_dist_to_vector(XT, sq_norms, XT[:, center].contiguous(), sq_norms[center])
+
+
+def _min_sq_dist(
+    XT: torch.Tensor, sq_norms: torch.Tensor, CT: torch.Tensor, c_sq: torch.Tensor, chunk_size: int
+) -> torch.Tensor:
+    """Squared distance from each point to its nearest center; the centers are the columns of CT."""
     out = torch.full((XT.shape[1],), torch.inf, dtype=XT.dtype, device=XT.device)
-    for start in range(0, centers.numel(), chunk_size):
-        block = centers[start : start + chunk_size]
-        d = sq_norms[block][:, None] - 2.0 * (XT[:, block].T @ XT) + sq_norms[None, :]
+    for start in range(0, CT.shape[1], chunk_size):
+        block = CT[:, start : start + chunk_size].contiguous()
+        d = c_sq[start : start + chunk_size][:, None] - 2.0 * (block.T @ XT) + sq_norms[None, :]
         torch.minimum(out, d.amin(0).clamp_(min=0.0), out=out)
     return out
 
@@ -117,7 +128,8 @@ def _k_center_greedy(XT: torch.Tensor, budget: int, labelled: np.ndarray, rng, c
     n = XT.shape[1]
     sq_norms = torch.linalg.vector_norm(XT, dim=0).square_()  # no n x d temporary, unlike (XT * XT).sum(0)
     if labelled.size:
-        min_dist = _min_sq_dist(XT, sq_norms, torch.from_numpy(labelled).to(XT.device), chunk_size)
+        centers = torch.from_numpy(labelled).to(XT.device)
+        min_dist = _min_sq_dist(XT, sq_norms, XT[:, centers], sq_norms[centers], chunk_size)
     else:
         min_dist = torch.full((n,), torch.inf, dtype=XT.dtype, device=XT.device)
     # Centers get -inf so that argmax never picks them, even when exact
@@ -158,7 +170,8 @@ def coverage_radius(features, centers, *, device=None, chunk_size=None) -> float
     centers = check_indices(centers, XT.shape[1], "centers", allow_empty=False)
     chunk_size = _default_chunk(XT.shape[1]) if chunk_size is None else check_positive_int(chunk_size, "chunk_size")
     sq_norms = torch.linalg.vector_norm(XT, dim=0).square_()  # no n x d temporary, unlike (XT * XT).sum(0)
-    d = _min_sq_dist(XT, sq_norms, torch.from_numpy(centers).to(XT.device), chunk_size)
+    centers = torch.from_numpy(centers).to(XT.device)
+    d = _min_sq_dist(XT, sq_norms, XT[:, centers], sq_norms[centers], chunk_size)
     return float(d.max().sqrt())
 
 

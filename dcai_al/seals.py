@@ -174,8 +174,9 @@ class CandidatePool:
     ----------
     index : faiss.Index
         Built over the pool (faiss ids are pool indices), e.g. by :func:`build_index`.
-    embeddings : numpy.ndarray of shape (n, d)
-        The same embeddings, used as queries for newly labelled examples.
+    embeddings : numpy.ndarray of shape (n, d), or a ShardedPool
+        The same embeddings, used as queries for newly labelled examples;
+        a :class:`dcai_al.scale.ShardedPool` is read row by row, not loaded.
     k : int
         Neighbours per labelled example.
 
@@ -198,7 +199,8 @@ class CandidatePool:
 
     def __init__(self, index, embeddings, k: int):
         self.index = index
-        self.embeddings = _as_faiss_array(embeddings)
+        # A sharded pool (dcai_al.scale) serves rows on demand instead of living in memory.
+        self.embeddings = embeddings if getattr(embeddings, "lazy_rows", False) else _as_faiss_array(embeddings)
         self.n = self.embeddings.shape[0]
         if index.ntotal != self.n:
             raise ValueError(f"the index holds {index.ntotal} vectors but embeddings has {self.n} rows.")
@@ -230,7 +232,8 @@ class CandidatePool:
         kept = self._candidates[~self._is_labelled[self._candidates]]
         self._is_candidate[new] = False
         if new.size:
-            _, ids = self.index.search(self.embeddings[new], self.k + 1)
+            queries = np.ascontiguousarray(self.embeddings[new], dtype=np.float32)
+            _, ids = self.index.search(queries, self.k + 1)
             found = np.unique(np.concatenate(neighbours_without_self(ids, new)))
             fresh = found[~self._is_candidate[found] & ~self._is_labelled[found]]
             self._is_candidate[fresh] = True
