@@ -48,6 +48,27 @@ def _parser() -> argparse.ArgumentParser:
     rehearse.add_argument("--timeout", type=int, default=None, help="per-cell time limit in seconds")
     rehearse.add_argument("--out", type=Path, default=None, help="write grades.csv and feedback/ here")
 
+    scale = sub.add_parser("scale", help="past one machine: a sharded pool, selected on a Dask cluster")
+    scale_sub = scale.add_subparsers(dest="scale_command", required=True)
+    cluster = argparse.ArgumentParser(add_help=False)
+    cluster.add_argument("--scheduler", default=None, help="address of a running Dask scheduler (tcp://host:8786)")
+    cluster.add_argument("--workers", type=int, default=2, help="without --scheduler: LocalCluster workers (2)")
+    cluster.add_argument("--threads", type=int, default=1, help="without --scheduler: threads per worker (1)")
+    make = scale_sub.add_parser("make-pool", parents=[cluster], help="generate a clustered embedding pool in shards")
+    make.add_argument("path", type=Path)
+    make.add_argument("--n", type=int, default=1_000_000, help="rows (default 1,000,000)")
+    make.add_argument("--d", type=int, default=64, help="dimension (default 64)")
+    make.add_argument("--shard-rows", type=int, default=1_048_576, help="rows per shard (a multiple of 65,536)")
+    make.add_argument("--seed", type=int, default=0)
+    make.add_argument("--overwrite", action="store_true")
+    pick = scale_sub.add_parser("select", parents=[cluster], help="top-J uncertain and k-center picks from a pool")
+    pick.add_argument("path", type=Path)
+    pick.add_argument("--j", type=int, default=1000, help="uncertain rows to pick (distributed top-J)")
+    pick.add_argument("--budget", type=int, default=100, help="k-center steps (0 to skip)")
+    pick.add_argument("--labelled", type=int, default=1000, help="size of the random labelled seed set")
+    pick.add_argument("--score", default="entropy", choices=["entropy", "least confidence", "margin"])
+    pick.add_argument("--seed", type=int, default=0)
+    pick.add_argument("--out", type=Path, default=Path("results/selection.json"), help="JSON result (atomic write)")
     return parser
 
 
@@ -105,7 +126,37 @@ def main(argv=None) -> int:
             return 1
         print("Every simulated student got the grade and the message they deserve.")
         return 0
+    if args.command == "scale":
+        return _scale(args)
     return 2  # unreachable: argparse requires a command
+
+
+def _scale(args) -> int:
+    from . import scale
+
+    with scale.connect(args.scheduler, n_workers=args.workers, threads_per_worker=args.threads) as client:
+        workers = len(client.scheduler_info()["workers"])
+        if args.scale_command == "make-pool":
+            pool = scale.write_embedding_pool(
+                args.path,
+                args.n,
+                args.d,
+                shard_rows=args.shard_rows,
+                seed=args.seed,
+                client=client,
+                overwrite=args.overwrite,
+            )
+            print(f"wrote {pool.n:,} x {pool.d} in {pool.n_shards} shards to {pool.path} ({workers} workers)")
+            return 0
+        pool = scale.open_pool(args.path)
+        result = scale.select(
+            pool, client=client, j=args.j, budget=args.budget, labelled=args.labelled, seed=args.seed, score=args.score
+        )
+        scale.write_json(args.out, result)
+        for part, seconds in result["seconds"].items():
+            print(f"{part}: {seconds:.2f} s")
+        print(f"{workers} workers; wrote {args.out}")
+        return 0
 
 
 if __name__ == "__main__":
