@@ -134,29 +134,41 @@ def main(argv=None) -> int:
 def _scale(args) -> int:
     from . import scale
 
-    with scale.connect(args.scheduler, n_workers=args.workers, threads_per_worker=args.threads) as client:
-        workers = len(client.scheduler_info()["workers"])
-        if args.scale_command == "make-pool":
-            pool = scale.write_embedding_pool(
-                args.path,
-                args.n,
-                args.d,
-                shard_rows=args.shard_rows,
-                seed=args.seed,
+    try:
+        if args.scale_command == "make-pool" and args.path.exists() and not args.overwrite:
+            raise FileExistsError(f"{args.path} exists; pass --overwrite to replace it.")
+        pool = scale.open_pool(args.path) if args.scale_command == "select" else None  # fail before any cluster
+        with scale.connect(args.scheduler, n_workers=args.workers, threads_per_worker=args.threads) as client:
+            workers = len(client.scheduler_info()["workers"])
+            if pool is None:
+                pool = scale.write_embedding_pool(
+                    args.path,
+                    args.n,
+                    args.d,
+                    shard_rows=args.shard_rows,
+                    seed=args.seed,
+                    client=client,
+                    overwrite=args.overwrite,
+                )
+                print(f"wrote {pool.n:,} x {pool.d} in {pool.n_shards} shards to {pool.path} ({workers} workers)")
+                return 0
+            result = scale.select(
+                pool,
                 client=client,
-                overwrite=args.overwrite,
+                j=args.j,
+                budget=args.budget,
+                labelled=args.labelled,
+                seed=args.seed,
+                score=args.score,
             )
-            print(f"wrote {pool.n:,} x {pool.d} in {pool.n_shards} shards to {pool.path} ({workers} workers)")
-            return 0
-        pool = scale.open_pool(args.path)
-        result = scale.select(
-            pool, client=client, j=args.j, budget=args.budget, labelled=args.labelled, seed=args.seed, score=args.score
-        )
-        scale.write_json(args.out, result)
-        for part, seconds in result["seconds"].items():
-            print(f"{part}: {seconds:.2f} s")
-        print(f"{workers} workers; wrote {args.out}")
-        return 0
+    except (FileNotFoundError, FileExistsError, ValueError) as exc:  # the user's input: say what is wrong
+        print(f"dcai-al scale: {exc}", file=sys.stderr)
+        return 1
+    scale.write_json(args.out, result)
+    for part, seconds in result["seconds"].items():
+        print(f"{part}: {seconds:.2f} s")
+    print(f"{workers} workers; wrote {args.out}")
+    return 0
 
 
 if __name__ == "__main__":

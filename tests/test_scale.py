@@ -157,3 +157,11 @@ def test_scale_cli_writes_a_pool_then_a_selection(tmp_path, capsys):
     X = scale.open_pool(path).to_numpy()
     assert result["k_centers"] == diversity.k_center_greedy(X, 10, result["labelled"]).tolist()
     assert "k-centers" in capsys.readouterr().out
+
+
+def test_scale_cli_says_what_is_wrong_without_starting_a_cluster(tmp_path, capsys):
+    assert main(["scale", "select", str(tmp_path / "missing")]) == 1
+    assert "pool.json" in capsys.readouterr().err
+    scale.write_pool(tmp_path / "mine", [np.zeros((3, 2))])
+    assert main(["scale", "make-pool", str(tmp_path / "mine"), "--n", "10"]) == 1
+    assert "--overwrite" in capsys.readouterr().err
