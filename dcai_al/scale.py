@@ -139,7 +139,7 @@ class ShardedPool:
 
 def open_pool(path) -> ShardedPool:
     """Open a pool written by :func:`write_pool` or :func:`write_embedding_pool`."""
-    path = Path(path)
+    path = Path(path).resolve()  # workers may run elsewhere: hand them absolute paths
     meta_file = path / META
     if not meta_file.is_file():
         raise FileNotFoundError(
@@ -205,7 +205,7 @@ def write_pool(path, shards: Iterable, *, overwrite: bool = False) -> ShardedPoo
     -------
     ShardedPool
     """
-    path = Path(path)
+    path = Path(path).resolve()  # workers may run elsewhere: hand them absolute paths
     staging = _staging(path, overwrite)
     try:
         starts, d, dtype = [0], None, None
@@ -263,7 +263,7 @@ def write_embedding_pool(
     shard_rows = check_positive_int(shard_rows, "shard_rows")
     if shard_rows % EMBEDDING_BLOCK:
         raise ValueError(f"shard_rows must be a multiple of {EMBEDDING_BLOCK}, got {shard_rows}.")
-    path = Path(path)
+    path = Path(path).resolve()  # workers may run elsewhere: hand them absolute paths
     starts = list(range(0, n, shard_rows)) + [n]
     staging = _staging(path, overwrite)
     try:
