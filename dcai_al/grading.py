@@ -148,9 +148,10 @@ def autograde(
 ) -> list[GradeRow]:
     """Autograde every submission under ``submissions_dir`` with nbgrader.
 
-    The whole instructor pipeline runs headless in a scratch copy of the
-    course: ``generate_assignment``, ``autograde``, ``export`` (CSV) and
-    ``generate_feedback`` (one HTML page per student and assignment).
+    The instructor pipeline runs headless in a scratch copy of the course:
+    ``generate_assignment`` and ``autograde``, then, when ``out`` is given,
+    ``export`` (CSV) and ``generate_feedback`` (one HTML page per student and
+    assignment).
 
     Parameters
     ----------
