@@ -316,16 +316,14 @@ def score_pool(pool, score: str = "entropy", *, coef=None, intercept=None):
 
     if score not in SCORES:
         raise ValueError(f"score must be one of {sorted(SCORES)}, got {score!r}.")
-    X = pool.to_dask() if isinstance(pool, ShardedPool) else pool
-    if X.ndim != 2:
-        raise ValueError(f"pool must be 2-D (n, d), got shape {X.shape}.")
+    if len(pool.shape) != 2:
+        raise ValueError(f"pool must be 2-D (n, d), got shape {pool.shape}.")
+    d = pool.shape[1]
     if coef is not None:
         coef = np.asarray(coef, dtype=np.float32)
         intercept = np.zeros(coef.shape[1], np.float32) if intercept is None else np.asarray(intercept, np.float32)
-        if coef.ndim != 2 or coef.shape[0] != X.shape[1] or intercept.shape != (coef.shape[1],):
-            raise ValueError(
-                f"coef must be (d={X.shape[1]}, K) and intercept (K,); got {coef.shape} and {intercept.shape}."
-            )
+        if coef.ndim != 2 or coef.shape[0] != d or intercept.shape != (coef.shape[1],):
+            raise ValueError(f"coef must be (d={d}, K) and intercept (K,); got {coef.shape} and {intercept.shape}.")
     if isinstance(pool, ShardedPool):
         # One task per shard reads and scores it where it runs: the rows never travel between workers.
         parts = [
@@ -337,8 +335,7 @@ def score_pool(pool, score: str = "entropy", *, coef=None, intercept=None):
             for i in range(pool.n_shards)
         ]
         return da.concatenate(parts)
-    if X.chunks[1] != (X.shape[1],):
-        X = X.rechunk({1: -1})
+    X = pool if pool.chunks[1] == (d,) else pool.rechunk({1: -1})  # whole rows in each block
     return X.map_blocks(_score_block, coef, intercept, score, drop_axis=1, dtype=np.float64)
 
 

@@ -165,3 +165,14 @@ def test_scale_cli_says_what_is_wrong_without_starting_a_cluster(tmp_path, capsy
     scale.write_pool(tmp_path / "mine", [np.zeros((3, 2))])
     assert main(["scale", "make-pool", str(tmp_path / "mine"), "--n", "10"]) == 1
     assert "--overwrite" in capsys.readouterr().err
+
+
+def test_score_pool_takes_any_dask_array_of_rows():
+    import dask.array as da
+
+    X = np.random.default_rng(0).standard_normal((1000, 8)).astype(np.float32)
+    coef, intercept = np.random.default_rng(1).standard_normal((8, 3)).astype(np.float32), np.zeros(3, np.float32)
+    lazy = scale.score_pool(da.from_array(X, chunks=(300, 4)), "margin", coef=coef, intercept=intercept)
+    np.testing.assert_allclose(lazy.compute(), scale._score_block(X, coef, intercept, "margin"))
+    with pytest.raises(ValueError, match="coef must be"):
+        scale.score_pool(da.from_array(X), coef=coef[:5])
