@@ -176,3 +176,9 @@ def test_score_pool_takes_any_dask_array_of_rows():
     np.testing.assert_allclose(lazy.compute(), scale._score_block(X, coef, intercept, "margin"))
     with pytest.raises(ValueError, match="coef must be"):
         scale.score_pool(da.from_array(X), coef=coef[:5])
+
+
+def test_the_pool_reads_as_one_dask_array(pool, X):
+    lazy = pool.to_dask()
+    assert lazy.shape == X.shape and lazy.chunks[0] == tuple(np.diff(pool.starts))
+    np.testing.assert_allclose(lazy[::1000].compute(scheduler="threads"), X[::1000])
