@@ -115,3 +115,54 @@ def test_offline_download_is_a_clear_error(loader, tmp_path, monkeypatch):
     monkeypatch.setattr(tv_utils, "_urlretrieve", offline, raising=False)
     with pytest.raises((ConnectionError, RuntimeError), match="offline|could not be prepared"):
         loader(root=tmp_path, download=True)
+
+
+def test_mnist1d_is_generated_offline_seeded_and_leaves_global_random_state_alone(tmp_path, monkeypatch):
+    import random
+    import socket
+
+    import requests
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("load_mnist1d must not touch the network")
+
+    monkeypatch.setattr(requests, "get", no_network)
+    monkeypatch.setattr(socket, "socket", no_network)
+    np.random.seed(123)  # noqa: NPY002 (the caller's global state, which must survive)
+    random.seed(123)
+    np_before, py_before = np.random.get_state()[1].copy(), random.getstate()  # noqa: NPY002
+    split = data.load_mnist1d(300, seed=7, cache_dir=tmp_path)
+    assert np.array_equal(np.random.get_state()[1], np_before) and random.getstate() == py_before  # noqa: NPY002
+    assert split.X_pool.shape == (240, 1, 40) and split.X_test.shape == (60, 1, 40)
+    assert split.X_pool.dtype == np.float32 and split.y_pool.dtype == np.int64 and split.n_classes == 10
+    assert set(np.unique(split.y_pool)) == set(range(10))
+    assert list((tmp_path / "mnist1d").glob("*.npz"))  # cached on disk
+    again = data.load_mnist1d(300, seed=7, cache_dir=None)  # regenerated, not read back
+    assert np.array_equal(split.X_pool, again.X_pool) and np.array_equal(split.y_test, again.y_test)
+    assert not np.array_equal(split.X_pool, data.load_mnist1d(300, seed=8, cache_dir=None).X_pool)
+    assert data.load_mnist1d(300, seed=7, flat=True, cache_dir=None).X_pool.shape == (240, 40)
+
+
+def test_mnist1d_is_the_published_recipe():
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    args = get_dataset_args()
+    args.num_samples, args.seed = 200, 3
+    state = np.random.get_state()  # noqa: NPY002
+    raw = make_dataset(args)
+    np.random.set_state(state)  # noqa: NPY002
+    split = data.load_mnist1d(200, seed=3, cache_dir=None)
+    assert np.allclose(split.X_pool[:, 0], raw["x"], atol=1e-6) and np.array_equal(split.y_test, raw["y_test"])
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, word",
+    [
+        ({"n_samples": 5}, ValueError, "n_samples"),
+        ({"seed": -1}, TypeError, "seed"),
+        ({"test_fraction": 1.0}, ValueError, "test_fraction"),
+    ],
+)
+def test_mnist1d_bad_arguments(kwargs, error, word):
+    with pytest.raises(error, match=word):
+        data.load_mnist1d(**kwargs)
