@@ -6,20 +6,26 @@ student's terms: which input, what was expected, what came back, and a hint.
 They work in any notebook, with or without nbgrader::
 
     from dcai_al.checks import check_entropy
-    check_entropy(my_entropy)     # prints "check_entropy: all 6 cases passed"
+    check_entropy(my_entropy)     # prints "entropy: all 6 cases passed"
 
 The student's function is always called on copies of the inputs, so an
 answer that edits its input in place is reported rather than silently
-corrupting later cases.
+corrupting later cases. Warnings it raises are caught (nbgrader gives no
+points to a cell that writes to stderr) and mentioned only when the answer
+is wrong. In IPython a failure shows as its message alone, at most
+:data:`MAX_LINES` lines, without the kit's frames.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
+import pickle
 import signal
 import sys
 import threading
 import types
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -47,21 +53,44 @@ __all__ = [
 SUBJECT_MODULES = ("dcai_al.acquisition", "dcai_al.threshold", "dcai_al.diversity", "dcai_al.seals", "dcai_al.proxy")
 
 
+#: Lines a failure takes in a notebook: the case, its inputs, expected, got, a hint and what numpy warned.
+MAX_LINES = 8
+
+
 class CheckFailed(AssertionError):
-    """A student's function gave a wrong answer; the message says how."""
+    """A student's function gave a wrong answer; the message says how.
+
+    ``str(failure)`` is the whole message (nbgrader's feedback and the
+    grading code read it from the error's ``evalue``).
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        """The lines IPython shows instead of a traceback (ipykernel sends them as the error's ``traceback``).
+
+        A traceback through the kit and the exception the failure came from
+        would bury the few lines that say what to fix.
+        """
+        lines = f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}".splitlines()
+        if len(lines) > MAX_LINES:
+            lines = [*lines[: MAX_LINES - 1], "  ..."]
+        return lines
 
 
 def _fail(message: str):
-    raise CheckFailed(message)
+    # `from None`: raised while handling the student's exception, which would otherwise be chained.
+    raise CheckFailed(message) from None
 
 
 def _fmt(value) -> str:
+    """One line, at most about 300 characters, for a value in a message."""
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
     if isinstance(value, np.ndarray):
-        text = np.array2string(value, precision=4, suppress_small=True, separator=", ")
-        return text if len(text) < 300 else text[:300] + " ..."
-    return repr(value)[:300]
+        text = np.array2string(value, precision=4, suppress_small=True, separator=", ", max_line_width=10**6)
+    else:
+        text = repr(value)
+    text = " ".join(text.split())  # a 2-D array prints one row per line
+    return text if len(text) < 300 else text[:300] + " ..."
 
 
 def _is_subject(obj) -> bool:
@@ -137,14 +166,24 @@ def require_own_implementation(fn, exercise: str) -> None:
 
 
 def _same(a, b) -> bool:
+    """Whether ``b`` still equals ``a`` (its copy from before the call); False when that cannot be told."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) or hasattr(a, "detach"):
         a_arr = a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
         b_arr = b.detach().cpu().numpy() if hasattr(b, "detach") else np.asarray(b)
         return a_arr.shape == b_arr.shape and np.array_equal(a_arr, b_arr, equal_nan=True)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):  # == on a list of arrays raises
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[key], b[key]) for key in a)
     try:
-        return bool(a == b)
-    except Exception:  # objects without a usable ==
-        return True
+        if bool(a == b):
+            return True
+    except Exception:  # no usable ==: compare the state instead
+        pass
+    try:  # a copy of an object compared by identity, or NaN, is still the same state
+        return pickle.dumps(a) == pickle.dumps(b)
+    except Exception:
+        return False  # cannot tell: report a possible edit rather than hide one
 
 
 #: Seconds a student's function may run on one small check case. Any correct
@@ -175,12 +214,42 @@ def _time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
+#: What numpy (or anything else) warned during the last call of a student's function, for the next message.
+_warned: list[str] = []
+
+
+def _warning_note() -> str:
+    """A line for a wrong answer's message: the warnings its last call raised, if any."""
+    if not _warned:
+        return ""
+    return "\n  while it ran, numpy warned: " + "; ".join(_warned)[:200]
+
+
+def _argument_name(fn, i: int) -> str | None:
+    """The name of ``fn``'s ``i``-th positional parameter, as the student wrote it."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # builtins and the like
+        return None
+    names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return names[i] if i < len(names) else None
+
+
 def call_student(fn, *args, exercise: str, case: str, time_limit: float | None = None):
-    """Call ``fn(*args)`` on copies; report crashes, infinite loops and in-place edits in plain words."""
+    """Call ``fn(*args)`` on copies; report crashes, infinite loops and in-place edits in plain words.
+
+    Warnings raised during the call are recorded, not shown: a correct answer
+    that makes numpy warn ("divide by zero encountered in log") must not write
+    to stderr, which costs the cell all its points under nbgrader.
+    """
+    global _warned
     limit = TIME_LIMIT if time_limit is None else time_limit
     originals = copy.deepcopy(args)
+    seen: list[warnings.WarningMessage] = []
     try:
-        with _time_limit(limit):
+        # record=True keeps every warning off stderr, whatever np.errstate the answer sets inside.
+        with warnings.catch_warnings(record=True) as seen, _time_limit(limit):
+            warnings.simplefilter("always")
             out = fn(*args)
     except NotImplementedError:
         _fail(f"{exercise} is not implemented yet: replace `raise NotImplementedError()` with your code.")
@@ -190,28 +259,38 @@ def call_student(fn, *args, exercise: str, case: str, time_limit: float | None =
             "It is probably stuck in a loop: check that every while loop changes its condition."
         )
     except Exception as exc:  # the student's error, whatever it is, becomes feedback
-        _fail(f"{exercise} raised {type(exc).__name__}: {exc}\n  on the case: {case}")
+        _warned = list(dict.fromkeys(str(w.message) for w in seen))
+        _fail(f"{exercise} raised {type(exc).__name__}: {exc}\n  on the case: {case}{_warning_note()}")
+    finally:
+        _warned = list(dict.fromkeys(str(w.message) for w in seen))
     for i, (before, after) in enumerate(zip(originals, args, strict=True)):
         if not _same(before, after):
+            name = _argument_name(fn, i)
+            copy_of = "clone()" if hasattr(after, "detach") else "copy()"
+            which = f"argument {name!r} (#{i + 1})" if name else f"argument #{i + 1}"
+            example = f"{name} = {name}.{copy_of}" if name else f"work on x.{copy_of}"
             _fail(
-                f"{exercise} changed its input argument #{i + 1} in place on the case: {case}. "
-                "Work on a copy (e.g. p = probs.copy()) so the caller's data stays as it was."
+                f"{exercise} changed its {which} in place on the case: {case}. "
+                f"Work on a copy (e.g. {example} at the top of your function) so the caller's data stays as it was."
             )
     return out
 
 
-def _as_vector(out, n: int, exercise: str, case: str) -> np.ndarray:
+def _as_vector(
+    out, n: int, exercise: str, case: str, *, one="one score per row", how="Reduce over the classes with axis=1."
+) -> np.ndarray:
+    """``out`` as a float vector of shape (n,), or a failure saying ``one`` value is wanted per what, and ``how``."""
     if hasattr(out, "detach"):
         out = out.detach().cpu().numpy()
     if out is None:
         _fail(f"{exercise} returned None on the case: {case}. Did you forget a `return`?")
-    arr = np.asarray(out, dtype=float) if not isinstance(out, str) else None
+    try:
+        arr = np.asarray(out, dtype=float) if not isinstance(out, str) else None
+    except (TypeError, ValueError):
+        arr = None
     if arr is None or arr.shape != (n,):
         shape = None if arr is None else arr.shape
-        _fail(
-            f"{exercise} should return one score per row, shape ({n},), but returned shape {shape} on the case: "
-            f"{case}. Reduce over the classes with axis=1."
-        )
+        _fail(f"{exercise} should return {one}, shape ({n},), but returned shape {shape} on the case: {case}. {how}")
     return arr
 
 
@@ -229,7 +308,7 @@ def _wrong(exercise: str, what: str, case: str, inputs: str, expected, got, hint
     """Fail with the standard message: the case, its inputs, expected vs got, and a hint."""
     _fail(
         f"{exercise} gave the wrong {what} on the case: {case}\n  {inputs}\n"
-        f"  expected: {expected}\n  got:      {got}\n  hint: {hint}"
+        f"  expected: {expected}\n  got:      {got}\n  hint: {hint}{_warning_note()}"
     )
 
 
@@ -398,6 +477,25 @@ def _as_index_list(out, exercise: str, case: str) -> list[int]:
     return [int(i) for i in arr]
 
 
+#: 18 tied scores among 24: numpy's default argsort (introsort) orders ties arbitrarily beyond 16 elements,
+#: so an answer without kind="stable" passes small cases and fails here.
+MANY_TIES = [0.3] * 4 + [0.7] * 18 + [0.3] * 2
+
+_STABLE_HINT = (
+    "the right scores, with ties in the wrong order: ties go to the lower index. np.argsort's default "
+    "(quicksort) is not stable beyond 16 elements, and reversing an ascending sort puts the higher index first; "
+    "use np.argsort(-scores, kind='stable')."
+)
+
+
+def _ties_misordered(got: list[int], expected: list[int], scores) -> bool:
+    """Whether ``got`` has the scores of ``expected``, position by position, with equal scores in another order."""
+    scores = np.asarray(scores)
+    if len(got) != len(expected) or got == expected or not all(0 <= i < scores.size for i in got):
+        return False
+    return np.array_equal(scores[got], scores[expected])
+
+
 def check_top_j(top_j) -> None:
     """Check a student's ``top_j(scores, j, labelled) -> indices``."""
     name = "top_j"
@@ -408,6 +506,7 @@ def check_top_j(top_j) -> None:
         ("labelled points are skipped even if they score highest", [0.9, 0.1, 0.7, 0.6], 2, [0], [2, 3]),
         ("ties go to the lower index", [0.5, 0.5, 0.5, 0.1], 2, [], [0, 1]),
         ("exactly as many as asked: j = 1", [0.3, 0.4], 1, [], [1]),
+        ("18 tied scores (more than 16): ties still go to the lower index", MANY_TIES, 5, [], [4, 5, 6, 7, 8]),
     ]
     for case, scores, j, labelled, expected in cases:
         got = _as_index_list(
@@ -421,6 +520,8 @@ def check_top_j(top_j) -> None:
                 hint = f"return exactly j = {j} indices (check for an off-by-one in your slice)."
             elif set(got) & set(labelled):
                 hint = "never return an index that is already labelled: exclude them before ranking."
+            elif _ties_misordered(got, expected, scores):
+                hint = _STABLE_HINT
             elif sorted(got) == sorted(expected):
                 hint = "the right indices in the wrong order: largest score first, ties by lower index."
             elif got == [int(i) for i in np.argsort(scores, kind="stable")[:j]]:
@@ -454,7 +555,9 @@ def check_update_min_distances(update_min_distances) -> None:
     ]
     for case, min_dist, center, expected in cases:
         out = call_student(update_min_distances, min_dist, X.copy(), center, exercise=name, case=case)
-        got = _as_vector(out, 4, name, case)
+        got = _as_vector(
+            out, 4, name, case, one="one distance per point", how="Take the norm over the features with axis=1."
+        )
         if not np.allclose(got, expected):
             hint = "take the element-wise minimum of the old distances and the distances to the new center."
             squared = np.minimum(min_dist, ((X - X[center]) ** 2).sum(1))
@@ -476,6 +579,45 @@ def check_update_min_distances(update_min_distances) -> None:
     _passed(name, len(cases))
 
 
+def _k_center_hint(X: np.ndarray, budget: int, labelled: list[int], got: list[int]) -> str:
+    """Name the usual k-centers mistake that ``got`` shows, from its first pick and its repeats."""
+    dist = np.full(len(X), np.inf)  # each point's distance to its nearest labelled point
+    for c in labelled:
+        dist = np.minimum(dist, np.linalg.norm(X - X[c], axis=1))
+    unlabelled = [i for i in range(len(X)) if i not in labelled]
+    farthest_first = sorted(unlabelled, key=lambda i: -dist[i])  # stable: ties by index
+    first = got[0] if got else None
+    if len(got) != budget:
+        return f"return exactly budget = {budget} new indices, without the labelled ones."
+    if not all(0 <= i < len(X) for i in got):
+        return f"return indices into features, between 0 and {len(X) - 1}."
+    if first in labelled:
+        return (
+            "you picked a point that is already a center (distance 0 to its nearest center), which is what argmin "
+            "does; each step takes the point *farthest* from its nearest center (argmax), and labelled points are "
+            "never picked."
+        )
+    if first == unlabelled[0] and dist[first] < dist[farthest_first[0]]:
+        return (
+            "you picked the lowest index, as argmax does when every distance is equal: did you start the distances "
+            "at zeros? Start them at np.inf (np.full(n, np.inf)) and lower them with np.minimum for each center."
+        )
+    if first == min(unlabelled, key=lambda i: dist[i]) and dist[first] < dist[farthest_first[0]]:
+        return "you picked the nearest point (argmin); each step takes the point farthest from its centers (argmax)."
+    if len(set(got)) < len(got):
+        again = next(i for k, i in enumerate(got) if i in got[:k])
+        return (
+            f"you picked the same point ({again}) again: after each pick, update the distances with the new center "
+            "(np.minimum with its distances), so that it counts as a center from then on."
+        )
+    if got == farthest_first[:budget]:
+        return (
+            f"you took the points farthest from the labelled set, but never updated the distances after a pick: "
+            f"{got[1]} is near {got[0]}, which you had just picked. Update the distances with each new center."
+        )
+    return "each step picks the point whose distance to its nearest center is largest (argmax)."
+
+
 def check_k_center_greedy(k_center_greedy) -> None:
     """Check a student's ``k_center_greedy(features, budget, labelled) -> new indices``."""
     name = "k_center_greedy"
@@ -483,6 +625,7 @@ def check_k_center_greedy(k_center_greedy) -> None:
     line = np.array([[0.0], [1.0], [2.0], [10.0], [11.0]])
     square = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.5, 0.5]])
     cases = [
+        ("a line; labelled [2]: the farthest point first, then the farthest from both centers", line, 2, [2], [4, 0]),
         ("a line; labelled [0]: the farthest point first", line, 2, [0], [4, 2]),
         ("labelled points are never chosen again; a tie goes to the lower index", line, 3, [0, 4], [2, 1, 3]),
         ("a square with one corner labelled: the opposite corner first, then a tie", square, 2, [0], [3, 1]),
@@ -493,16 +636,7 @@ def check_k_center_greedy(k_center_greedy) -> None:
             call_student(k_center_greedy, X.copy(), budget, list(labelled), exercise=name, case=case), name, case
         )
         if got != expected:
-            hint = "each step picks the point whose distance to its nearest center is largest (argmax)."
-            if len(got) != budget:
-                hint = f"return exactly budget = {budget} new indices, without the labelled ones."
-            elif set(got) & set(labelled):
-                hint = (
-                    "you picked points that are already centers, which is what argmin does; each step takes the "
-                    "point *farthest* from its nearest center (argmax), and labelled points are never picked."
-                )
-            elif len(set(got)) < len(got):
-                hint = "after picking a point, update the distances so that it is not picked again."
+            hint = _k_center_hint(X, budget, labelled, got)
             _wrong(
                 name,
                 "selection",
@@ -566,6 +700,14 @@ def check_candidate_update(update_candidates) -> None:
             [1, 2, 7, 8],
         ),
         ("old candidates stay; a newly labelled candidate leaves", [2, 7], [4, 7], [7], [[7, 3, 2]], [2, 3]),
+        (
+            "old candidates stay, even those that are no new point's neighbour",
+            [5, 6],
+            [0, 1],
+            [1],
+            [[1, 2, 8]],
+            [2, 5, 6, 8],
+        ),
         ("a duplicate point: the query's own id is second in its row", [], [5], [5], [[6, 5, 1]], [1, 6]),
         ("labelled neighbours never become candidates", [], [0, 3], [3], [[3, 0, 8]], [8]),
         ("-1 marks a missing neighbour", [], [2], [2], [[2, 5, -1]], [5]),
@@ -590,6 +732,11 @@ def check_candidate_update(update_candidates) -> None:
                 hint = "drop every labelled index (old and new) from the candidates."
             elif -1 in got:
                 hint = "faiss uses -1 for 'no neighbour': skip those."
+            elif set(cand) - set(labelled) - set(got):
+                hint = (
+                    "keep the old candidates: the pool only grows, so candidates = (old candidates | the new "
+                    "points' neighbours) - labelled."
+                )
             elif len(ids) > 1 and set(expected) - set(got) >= set(np.asarray(ids[1][1:])) - set(labelled):
                 hint = "use every row of the search results; ids[0][1:] keeps only the first query's neighbours."
             elif got != sorted(got):
@@ -617,6 +764,13 @@ def check_select_from_candidates(select_from_candidates) -> None:
         ("the top two, largest first", [0.2, 0.9, 0.5], [10, 42, 7], 2, [42, 7]),
         ("ties go to the candidate listed first", [0.5, 0.5, 0.1], [3, 8, 9], 1, [3]),
         ("the whole candidate pool", [0.1, 0.3], [5, 6], 2, [6, 5]),
+        (
+            "18 tied scores (more than 16): ties still go to the candidate listed first",
+            MANY_TIES,
+            list(range(100, 100 + len(MANY_TIES))),
+            5,
+            [104, 105, 106, 107, 108],
+        ),
     ]
     for case, scores, cand, batch, expected in cases:
         out = call_student(
@@ -630,6 +784,10 @@ def check_select_from_candidates(select_from_candidates) -> None:
                 hint = "those are positions in the candidate list; return candidates[positions], the pool indices."
             elif len(got) != batch:
                 hint = f"return exactly batch_size = {batch} indices."
+            elif set(got) <= set(cand) and _ties_misordered(
+                [cand.index(i) for i in got], [cand.index(i) for i in expected], scores
+            ):
+                hint = _STABLE_HINT.replace("scores, kind", "candidate_scores, kind")
             _wrong(
                 name,
                 "indices",
@@ -658,7 +816,14 @@ def check_forgetting_events(forgetting_events) -> None:
     for case, correct, expected in cases:
         correct = np.array(correct, dtype=bool)
         out = call_student(forgetting_events, correct, exercise=name, case=case)
-        got = _as_vector(out, correct.shape[1], name, case)
+        got = _as_vector(
+            out,
+            correct.shape[1],
+            name,
+            case,
+            one="one count per example (column)",
+            how="Rows are epochs and columns are examples: count over the epochs with axis=0.",
+        )
         if not np.array_equal(got, expected):
             learned = (~correct[:-1] & correct[1:]).sum(0)
             changes = (correct[:-1] != correct[1:]).sum(0)
@@ -669,6 +834,8 @@ def check_forgetting_events(forgetting_events) -> None:
                 hint = "count only right -> wrong changes, not every change."
             elif np.array_equal(got, (~correct).sum(0)):
                 hint = "count transitions between consecutive epochs, not the epochs where it was wrong."
+            elif correct.shape[0] - 1 == correct.shape[1] and np.array_equal(got, (correct[:-1] & ~correct[1:]).sum(1)):
+                hint = "you counted per epoch (axis=1); count per example (column), over the epochs with axis=0."
             _wrong(
                 name,
                 "counts",

@@ -235,7 +235,7 @@ LAB2_MISTAKES = [
     (checks.check_update_min_distances, lambda m, X, c: np.linalg.norm(X - X[c], axis=1), "np.minimum"),
     (checks.check_update_min_distances, lambda m, X, c: np.maximum(m, np.linalg.norm(X - X[c], axis=1)), "maximum"),
     (checks.check_k_center_greedy, lambda X, b, lab: good_k_center(X, b, lab)[:-1], "exactly budget"),
-    (checks.check_k_center_greedy, lambda X, b, lab: np.array([0] * b), "already centers"),
+    (checks.check_k_center_greedy, lambda X, b, lab: np.array([lab[0]] * b), "already a center"),
     (checks.check_coverage_radius, lambda X, c: good_radius(X, c) ** 2, "not its square"),
 ]
 
@@ -352,3 +352,225 @@ def test_importing_the_reference_inside_the_body_is_refused():
 
     with pytest.raises(CheckFailed, match="your own implementation"):
         checks.check_entropy(entropy)
+
+
+# --- How a failure reads ------------------------------------------------------
+
+
+def _failure(check, fn) -> CheckFailed:
+    with pytest.raises(CheckFailed) as info:
+        check(fn)
+    return info.value
+
+
+def test_a_failure_renders_as_its_message_only_in_at_most_eight_lines():
+    failure = _failure(checks.check_entropy, lambda p: (p * np.log(np.where(p > 0, p, 1))).sum(1))
+    lines = "\n".join(failure._render_traceback_()).splitlines()  # what IPython shows instead of a traceback
+    assert 4 <= len(lines) <= 8
+    assert "CheckFailed" in lines[0] and "entropy gave the wrong scores" in lines[0]
+    assert any("expected:" in line for line in lines) and any("hint:" in line for line in lines)
+    assert not any("checks.py" in line or "dcai_al/" in line for line in lines)
+
+
+def test_a_long_message_is_cut_to_eight_lines_but_keeps_its_full_text():
+    failure = checks.CheckFailed("\n".join(f"line {i}" for i in range(20)))
+    assert len(failure._render_traceback_()) <= 8
+    assert "line 19" in str(failure)  # the grading code reads the full message from evalue
+
+
+def test_arrays_in_a_message_take_one_line_each():
+    failure = _failure(checks.check_entropy, lambda p: np.repeat(correct_entropy(p[:1]), len(p)))  # row 0 only
+    lines = str(failure).splitlines()
+    probs_line = next(line for line in lines if "probs =" in line)
+    assert probs_line.count("[") == probs_line.count("]")  # the (3, 2) case's probs on one line
+    assert len(lines) <= 8
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [lambda p: (_ for _ in ()).throw(NotImplementedError()), lambda p: 1 / 0],
+    ids=["not implemented", "crash"],
+)
+def test_a_failure_does_not_chain_the_exception_it_came_from(answer):
+    import traceback
+
+    failure = _failure(checks.check_entropy, answer)
+    assert failure.__cause__ is None and failure.__suppress_context__
+    assert "During handling" not in "".join(traceback.format_exception(failure))
+
+
+def test_the_module_docstring_shows_the_line_a_passing_check_prints(capsys):
+    import re
+
+    shown = re.search(r'# prints "(.*)"', checks.__doc__).group(1)
+    checks.check_entropy(correct_entropy)
+    assert capsys.readouterr().out.strip() == shown
+
+
+# --- Warnings ------------------------------------------------------------------
+
+
+WARNING_ENTROPIES = [
+    lambda p: -(p * np.nan_to_num(np.log(p))).sum(1),  # divide by zero encountered in log
+    lambda p: -np.where(p > 0, p * np.log(p), 0).sum(1),  # the same, and invalid value in multiply
+]
+
+
+@pytest.mark.parametrize("entropy", WARNING_ENTROPIES, ids=["nan_to_num", "where"])
+def test_a_correct_answer_that_makes_numpy_warn_passes_with_nothing_on_stderr(entropy, capfd):
+    import warnings
+
+    p = np.random.default_rng(0).dirichlet(np.ones(3), size=10)
+    p[0] = [1.0, 0.0, 0.0]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        checks.check_entropy(entropy)
+        checks.check_same_as_reference(entropy, acquisition.entropy, [(p,)], exercise="entropy")
+    assert [str(w.message) for w in seen] == []  # nbgrader scores a cell that writes to stderr 0
+    out, err = capfd.readouterr()
+    assert "passed" in out and err == ""
+
+
+def test_a_wrong_answer_is_told_what_numpy_warned():
+    import warnings
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        failure = _failure(checks.check_entropy, lambda p: -(p * np.log(p)).sum(1))
+    assert seen == []
+    assert "0 log 0" in str(failure) and "divide by zero encountered in log" in str(failure)
+    assert len(str(failure).splitlines()) <= 8
+
+
+# --- Mistakes the visible cases used to miss, and hints that were wrong ------------
+
+
+def unstable_top_j(scores, j, labelled):
+    s = np.array(scores, dtype=float)
+    s[np.asarray(labelled, dtype=int)] = -np.inf
+    return np.argsort(-s)[:j]  # quicksort: ties in any order beyond 16 elements
+
+
+def dropping_old_candidates(cand, labelled, new, ids):
+    return good_update_candidates(np.empty(0, dtype=np.int64), labelled, new, ids)
+
+
+def _k_center(X, budget, labelled, *, start=np.inf, update=True, exclude=True, pick=np.argmax):
+    m = np.full(len(X), start, dtype=float)
+    for c in labelled:
+        m = good_update(m, X, c)
+    if exclude:
+        m[list(labelled)] = -np.inf
+    out = []
+    for _ in range(budget):
+        i = int(pick(m))
+        out.append(i)
+        if update:
+            m = good_update(m, X, i)
+        if exclude:
+            m[i] = -np.inf
+    return np.array(out)
+
+
+NAMED_MISTAKES = [
+    (checks.check_top_j, unstable_top_j, ["kind='stable'", "16"], []),
+    (
+        checks.check_select_from_candidates,
+        lambda s, c, b: np.asarray(c)[np.argsort(-np.asarray(s))[:b]],
+        ["kind='stable'", "16"],
+        [],
+    ),
+    (checks.check_candidate_update, dropping_old_candidates, ["old candidates"], []),
+    (
+        checks.check_forgetting_events,
+        lambda c: (np.asarray(c)[:-1] & ~np.asarray(c)[1:]).sum(1),
+        ["axis=0", "per example"],
+        ["classes", "axis=1."],
+    ),
+    (checks.check_k_center_greedy, lambda X, b, lab: _k_center(X, b, lab, start=0.0), ["zeros", "np.inf"], ["argmin"]),
+    (
+        checks.check_k_center_greedy,
+        lambda X, b, lab: _k_center(X, b, lab, start=0.0, exclude=False),
+        ["zeros", "np.inf"],
+        ["argmin"],
+    ),
+    (checks.check_k_center_greedy, lambda X, b, lab: _k_center(X, b, lab, update=False), ["never update"], []),
+    (
+        checks.check_k_center_greedy,
+        lambda X, b, lab: _k_center(X, b, lab, update=False, exclude=False),
+        ["same point", "update"],
+        ["argmin"],
+    ),
+    (checks.check_k_center_greedy, lambda X, b, lab: _k_center(X, b, lab, pick=np.argmin), ["argmin"], ["zeros"]),
+]
+
+
+@pytest.mark.parametrize(
+    "check, fn, says, never_says",
+    NAMED_MISTAKES,
+    ids=[
+        "top_j unstable argsort",
+        "select_from_candidates unstable argsort",
+        "update_candidates drops the old candidates",
+        "forgetting_events over axis=1",
+        "k-centers from zeros",
+        "k-centers from zeros, nothing excluded",
+        "k-centers never updates",
+        "k-centers never updates, nothing excluded",
+        "k-centers argmin",
+    ],
+)
+def test_a_plausible_mistake_fails_a_visible_case_with_a_hint_naming_it(check, fn, says, never_says):
+    message = str(_failure(check, fn))
+    for phrase in says:
+        assert phrase in message, message
+    for phrase in never_says:
+        assert phrase not in message, message
+
+
+def test_the_visible_top_j_ties_break_numpys_default_argsort():
+    # the reason the case exists: more than 16 tied scores, where quicksort is not stable
+    failure = _failure(checks.check_top_j, unstable_top_j)
+    assert "more than 16" in str(failure)
+
+
+@pytest.mark.parametrize(
+    "check, fn, name",
+    [
+        (checks.check_update_min_distances, lambda min_dist, X, c: np.minimum(min_dist, 0, out=min_dist), "min_dist"),
+        (checks.check_top_j, lambda scores, j, labelled: np.argsort(-scores, kind="stable")[:j], None),
+        (checks.check_top_j, lambda scores, j, lab: scores.sort() or np.arange(j), "scores"),
+    ],
+)
+def test_the_copy_hint_names_the_argument_that_was_edited(check, fn, name):
+    message = str(_failure(check, fn))
+    if name is None:
+        assert "in place" not in message
+        return
+    assert "in place" in message and f"{name}.copy()" in message and "probs" not in message
+
+
+# --- _same ---------------------------------------------------------------------
+
+
+class _NoEquality:
+    def __eq__(self, other):
+        raise TypeError("no ==")
+
+    def __reduce__(self):
+        raise TypeError("not picklable either")
+
+
+def test_same_is_honest_when_equality_raises():
+    assert not checks._same([np.zeros(2)], [np.ones(2)])  # list == list of arrays raises
+    assert checks._same([np.zeros(2)], [np.zeros(2)])
+    assert not checks._same(_NoEquality(), _NoEquality())  # cannot tell: say "changed", never "unchanged"
+
+
+def test_an_edit_inside_a_list_of_arrays_is_caught():
+    def edits(rows):
+        rows[0][0] = 99.0
+        return 0
+
+    with pytest.raises(CheckFailed, match="in place"):
+        checks.call_student(edits, [np.zeros(2), np.ones(2)], exercise="f", case="a list of arrays")
