@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from .validation import check_labels, check_positive_int, is_tensor
 
-__all__ = ["MLP", "ResNetCIFAR", "SmallCNN", "TorchClassifier", "get_device"]
+__all__ = ["MLP", "ResNetCIFAR", "SmallCNN", "SmallCNN1d", "TorchClassifier", "get_device"]
 
 _KNOWN_DEVICES = ("cpu", "cuda", "mps")
 
@@ -154,6 +154,37 @@ class SmallCNN(nn.Module):
         return self.head(self.embed(x))
 
 
+class SmallCNN1d(nn.Module):
+    """The 1-D sibling of :class:`SmallCNN`, for sequences such as MNIST-1D.
+
+    ``depth`` convolutions of kernel 5 and ``width`` channels (a max-pool of 2
+    after every second one), then a hidden linear layer whose output is the
+    embedding. Input shape (n, in_channels, length).
+    """
+
+    def __init__(self, in_channels: int, n_classes: int, *, length: int, width: int = 16, depth: int = 2, hidden=64):
+        super().__init__()
+        width = check_positive_int(width, "width")
+        depth = check_positive_int(depth, "depth")
+        hidden = check_positive_int(hidden, "hidden")
+        layers, channels, size = [], in_channels, length
+        for i in range(depth):
+            layers += [nn.Conv1d(channels, width, 5, padding=2), nn.ReLU()]
+            channels = width
+            if i % 2 == 1 and size >= 4:
+                layers.append(nn.MaxPool1d(2))
+                size //= 2
+        self.features = nn.Sequential(*layers, nn.Flatten())
+        self.embedding = nn.Sequential(nn.Linear(channels * size, hidden), nn.ReLU())
+        self.head = nn.Linear(hidden, n_classes)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return self.embedding(self.features(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(x))
+
+
 class _BasicBlock(nn.Module):
     def __init__(self, c_in: int, c_out: int, stride: int):
         super().__init__()
@@ -213,9 +244,10 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    arch : {"mlp", "cnn", "resnet"}
+    arch : {"mlp", "cnn", "resnet", "cnn1d"}
         ``"mlp"`` takes (n, n_features) input; ``"cnn"`` and ``"resnet"``
-        take images (n, channels, height, width).
+        take images (n, channels, height, width); ``"cnn1d"`` takes
+        sequences (n, channels, length).
     hidden : int or tuple of int
         MLP hidden widths, or the CNN's embedding size.
     width, depth : int
@@ -298,9 +330,11 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             if X.dtype == object or not np.issubdtype(X.dtype, np.number):
                 raise TypeError(f"X must hold numbers, got dtype {X.dtype}.")
             X = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
-        want = 2 if self.arch == "mlp" else 4  # images for "cnn" and "resnet"
+        want = {"mlp": 2, "cnn1d": 3}.get(self.arch, 4)  # images for "cnn" and "resnet"
         if X.ndim != want:
-            shape = "(n_samples, n_features)" if want == 2 else "(n_samples, channels, height, width)"
+            shape = {2: "(n_samples, n_features)", 3: "(n_samples, channels, length)"}.get(
+                want, "(n_samples, channels, height, width)"
+            )
             raise ValueError(f"X must have shape {shape} for arch={self.arch!r}, got shape {tuple(X.shape)}.")
         if X.shape[0] == 0:
             raise ValueError("X is empty: it has no rows.")
@@ -319,9 +353,14 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"arch='cnn' needs square images, got {height}x{width}.")
             hidden = self.hidden[0] if isinstance(self.hidden, (tuple, list)) and self.hidden else self.hidden
             return SmallCNN(channels, n_classes, image_size=height, width=self.width, depth=self.depth, hidden=hidden)
+        if self.arch == "cnn1d":
+            hidden = self.hidden[0] if isinstance(self.hidden, (tuple, list)) and self.hidden else self.hidden
+            return SmallCNN1d(
+                input_shape[0], n_classes, length=input_shape[1], width=self.width, depth=self.depth, hidden=hidden
+            )
         if self.arch == "resnet":
             return ResNetCIFAR(input_shape[0], n_classes, depth=self.depth, width=self.width)
-        raise ValueError(f"arch must be 'mlp', 'cnn' or 'resnet', got {self.arch!r}.")
+        raise ValueError(f"arch must be 'mlp', 'cnn', 'resnet' or 'cnn1d', got {self.arch!r}.")
 
     def _batches(self, X: torch.Tensor, fn):
         outs = [fn(X[i : i + 4096].to(self.device_)) for i in range(0, X.shape[0], 4096)]
