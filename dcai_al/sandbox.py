@@ -1,0 +1,556 @@
+"""A bubblewrap sandbox for the kernel that runs a student's notebook.
+
+nbgrader runs a student's code on the instructor's machine, as the
+instructor. :func:`write_kernelspec` writes a ``python3`` kernelspec whose
+kernel starts inside `bubblewrap <https://github.com/containers/bubblewrap>`_
+(``bwrap``); with ``JUPYTER_PATH`` pointing at it, nbgrader, nbclient and
+JupyterLab start that kernel instead of the plain one and need no other
+change than ZMQ over unix sockets (``KernelManager.transport = "ipc"``).
+
+What the kernel sees
+--------------------
+An empty root (read-only) holding only what the kernel needs, bound
+read-only: ``/usr`` (with ``/bin``, ``/lib*`` and ``/sbin`` as the system
+has them), a short list of ``/etc`` files (``passwd``, ``ld.so.cache``,
+``localtime``...), the Python prefix, the virtual environment, the kit's
+package folder and any ``readonly`` paths the caller adds. Writable: the
+working directory (the notebook's folder), a private ``/tmp`` (a fresh
+tmpfs, which also holds ``HOME``, ``MPLCONFIGDIR`` and the other caches)
+and the folder of the kernel's connection file and sockets. ``/proc`` is
+a fresh one for the kernel's own PID namespace; ``/dev`` holds only
+``null``, ``zero``, ``random``, ``urandom``, ``tty`` and ``shm``.
+
+This is a whitelist, not ``--ro-bind / /`` with ``--tmpfs`` over the
+sensitive folders: a blacklist has to name every place a secret may live
+(the course folder, other students' scratch courses under ``/tmp``, the
+gradebook, ``/root``, ``/home``, ``/work``, ``/etc/shadow``, ``/run``
+sockets, mounted drives) and fails open the day a new one appears; the
+whitelist fails closed, and a missing path shows up at once as an
+``ImportError`` in an honest notebook.
+
+Also: no network (``--unshare-all``: new network, IPC, UTS, cgroup, PID
+and user namespaces; ``--disable-userns`` where bwrap has it), no
+capabilities (``--cap-drop ALL``: the kernel cannot remount its read-only
+views), and an environment filtered before ``bwrap`` starts (a name list,
+:data:`PASS_ENV` plus the caller's), so the instructor's tokens never reach
+the sandbox, not even through ``/proc/1/environ``. ``JPY_PARENT_PID`` is
+never passed: ipykernel would see PID 1 and exit; ``--die-with-parent``
+ties the sandbox to the kernel manager instead. Interrupts go as messages
+(``"interrupt_mode": "message"``): a SIGINT would reach ``bwrap``, not
+Python.
+
+Limits
+------
+See :class:`Limits`. Per process, always: ``RLIMIT_DATA`` (memory),
+``RLIMIT_CPU``, ``RLIMIT_FSIZE`` and ``RLIMIT_NPROC``. ``RLIMIT_AS`` is not
+usable: ``import torch`` alone maps about 3 GB of address space.
+``RLIMIT_NPROC`` does not bind root (the kernel exempts uid 0 of the host),
+so, when grading as root, the process count is limited only where a
+cgroup is writable (cgroup v2, or v1's ``memory`` and ``pids``
+hierarchies): the launcher then puts the whole sandbox in its own cgroup
+with ``memory.max``/``memory.limit_in_bytes`` and ``pids.max``, and removes
+it when the sandbox ends. Without one, a fork bomb run as root is bounded
+only by the per-cell timeout and the PID namespace, which kills every
+process left when the kernel goes. :func:`describe` says which applies.
+
+Outputs are not limited while a cell runs; :func:`cut_outputs` cuts the
+executed notebook to 1 MB per cell before feedback is generated.
+
+This module is also the launcher: the kernelspec runs it as a script
+(``python -I -S sandbox.py launch ...``), so it imports only the standard
+library at the top.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+__all__ = [
+    "PASS_ENV",
+    "Limits",
+    "SandboxUnavailable",
+    "available",
+    "cut_outputs",
+    "describe",
+    "write_kernelspec",
+]
+
+MB = 1_000_000
+GiB = 1 << 30
+
+#: Environment variables passed from the grader into the sandbox (when set);
+#: everything else is dropped. ``DCAI_AL_QUICK`` is the kit's quick switch.
+PASS_ENV = (
+    "DCAI_AL_QUICK",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "MPLBACKEND",
+    "PYTHONHASHSEED",
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+)
+
+#: What of ``/etc`` the kernel sees (those that exist), read-only.
+ETC = (
+    "alternatives",
+    "fonts",
+    "group",
+    "host.conf",
+    "hosts",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "mime.types",
+    "nsswitch.conf",
+    "os-release",
+    "passwd",
+    "timezone",
+)
+
+HOME = "/tmp/home"  # inside the sandbox's private /tmp
+PLAN = "sandbox.json"  # the launcher's instructions, beside kernel.json
+SOCKET_PATH_MAX = 107  # bytes in a unix socket's path (sun_path, less the final NUL)
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create namespaces on this machine."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one sandboxed kernel.
+
+    Parameters
+    ----------
+    memory : int
+        Bytes. Per process, ``RLIMIT_DATA`` (private writable memory, so an
+        oversized allocation raises ``MemoryError``; ``import torch``
+        reserves about 1.2 GB of it); for the whole sandbox,
+        ``memory.max`` of its cgroup where one is writable (past it the
+        kernel is killed).
+    cpu_seconds : int
+        CPU time per process (``RLIMIT_CPU``); past it the process gets
+        SIGXCPU and dies. The per-cell wall-clock limit is nbgrader's.
+    processes : int
+        Processes and threads of the sandbox: ``pids.max`` of its cgroup,
+        and ``RLIMIT_NPROC``, which does not bind root.
+    file_size : int
+        Bytes, the largest file the kernel may write (``RLIMIT_FSIZE``).
+    """
+
+    memory: int = 2 * GiB
+    cpu_seconds: int = 1200
+    processes: int = 256
+    file_size: int = 256 << 20
+
+    def __post_init__(self):
+        for name, value in asdict(self).items():
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"Limits.{name} must be a positive int; got {value!r}.")
+
+
+def _bwrap() -> str | None:
+    return shutil.which("bwrap") or (os.path.exists("/usr/bin/bwrap") and "/usr/bin/bwrap") or None
+
+
+_PROBES: dict[tuple[str, ...], bool] = {}
+
+
+def _works(*flags: str) -> bool:
+    """Whether ``bwrap <flags> true`` runs here (cached)."""
+    if flags not in _PROBES:
+        bwrap = _bwrap()
+        ok = False
+        if bwrap is not None:
+            try:
+                cmd = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", *flags, "true"]
+                ok = subprocess.run(cmd, capture_output=True, timeout=30).returncode == 0
+            except (OSError, subprocess.TimeoutExpired):
+                ok = False
+        _PROBES[flags] = ok
+    return _PROBES[flags]
+
+
+def available() -> bool:
+    """Whether a sandbox can be made here: ``bwrap`` is installed and works.
+
+    Examples
+    --------
+    >>> isinstance(available(), bool)
+    True
+    """
+    return _works("--unshare-all", "--die-with-parent", "--cap-drop", "ALL")
+
+
+def _require() -> str:
+    bwrap = _bwrap()
+    if bwrap is None:
+        raise SandboxUnavailable(
+            "bubblewrap (bwrap) is not installed, so student code cannot be sandboxed. "
+            "Install it (Debian/Ubuntu: apt-get update && apt-get install -y bubblewrap)."
+        )
+    if not available():
+        probe = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all", "true"]
+        err = subprocess.run(probe, capture_output=True, text=True).stderr.strip()
+        raise SandboxUnavailable(
+            f"bwrap is installed at {bwrap} but cannot create a sandbox here ({err or 'no message'}). "
+            "It needs root, or unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; "
+            "inside Docker, --privileged or a seccomp profile that allows unshare)."
+        )
+    return bwrap
+
+
+def _package_dir() -> Path:
+    return Path(__file__).resolve().parent
+
+
+def _bind_ro(path: Path, seen: set) -> list[str]:
+    """``--ro-bind`` for ``path``, or the symlink itself when it is one at the top (``/bin -> usr/bin``)."""
+    if str(path) in seen:
+        return []
+    seen.add(str(path))
+    if path.is_symlink() and path.parent == Path("/"):
+        return ["--symlink", os.readlink(path), str(path)]
+    return ["--ro-bind-try", str(path), str(path)]
+
+
+def _bwrap_args(*, workdir: Path, runtime: Path, readonly: list[Path]) -> list[str]:
+    seen: set = set()
+    args = ["--unshare-all", "--die-with-parent", "--cap-drop", "ALL"]
+    if _works("--unshare-user", "--disable-userns"):
+        args += ["--unshare-user", "--disable-userns"]  # no nested namespaces to re-mount from
+    args += ["--dev", "/dev", "--proc", "/proc"]
+    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.lexists(top):
+            args += _bind_ro(Path(top), seen)
+    args += [x for name in ETC if os.path.lexists(f"/etc/{name}") for x in _bind_ro(Path("/etc", name), seen)]
+    # Python: the prefix that the venv's python links into, the venv, the kit's package.
+    python = [Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parents[1], Path(sys.prefix)]
+    for path in [*python, _package_dir(), *readonly]:
+        args += _bind_ro(path, seen)
+    # Private /tmp first: binds below it must come after it.
+    args += ["--tmpfs", "/tmp", "--dir", HOME]
+    args += ["--bind", str(runtime), str(runtime), "--bind", str(workdir), str(workdir)]
+    args += ["--chdir", str(workdir), "--remount-ro", "/"]
+    return args
+
+
+def _sandbox_env() -> dict[str, str]:
+    return {
+        "HOME": HOME,
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "TMPDIR": "/tmp",
+        "XDG_CACHE_HOME": f"{HOME}/.cache",
+        "XDG_CONFIG_HOME": f"{HOME}/.config",
+        "MPLCONFIGDIR": f"{HOME}/.config/matplotlib",
+        "IPYTHONDIR": f"{HOME}/.ipython",
+        "JUPYTER_CONFIG_DIR": f"{HOME}/.jupyter",
+        "JUPYTER_DATA_DIR": f"{HOME}/.local/share/jupyter",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+    }
+
+
+def write_kernelspec(
+    folder,
+    *,
+    workdir,
+    limits: Limits | None = None,
+    readonly=(),
+    pass_env=(),
+    name: str = "python3",
+) -> dict:
+    """Write a kernelspec whose kernel runs in a bubblewrap sandbox.
+
+    Parameters
+    ----------
+    folder : path
+        A folder for this one grading job (one student, one notebook at a
+        time), outside ``workdir``: gets ``kernels/<name>/kernel.json``,
+        the launcher's plan and ``runtime/`` (the connection file and the
+        kernel's sockets, bound into the sandbox). Keep its path short: a
+        unix socket's path must fit in 107 bytes.
+    workdir : path
+        The kernel's working directory, the only writable folder it sees
+        besides its private ``/tmp``. For ``nbgrader autograde``, the folder
+        of the notebook being graded, ``autograded/<student>/<assignment>``
+        of the course; it must exist when the kernel starts.
+    limits : Limits, optional
+        Defaults to ``Limits()``: 2 GB, 1200 CPU-seconds, 256 processes,
+        256 MiB files.
+    readonly : iterable of path
+        More paths the kernel may read (data shipped with the course).
+    pass_env : iterable of str
+        More environment variables passed into the sandbox, besides
+        :data:`PASS_ENV`.
+    name : str
+        The kernel's name; ``"python3"`` shadows the plain kernel.
+
+    Returns
+    -------
+    dict
+        ``"env"``: variables to set for nbgrader, nbclient or jupyter
+        (``JUPYTER_PATH``, so that they find this kernel first);
+        ``"args"``: the command-line flags to add to ``nbgrader autograde``
+        (``--KernelManager.transport=ipc`` and
+        ``--KernelManager.connection_file=<folder>/runtime/kernel.json``, the
+        one place the sandbox sees the connection file and the sockets);
+        ``"config"``: the same as a traitlets config dict, for
+        ``NotebookClient(config=...)``; ``"kernelspec"``: the kernel.json
+        written; ``"limits"``: what :func:`describe` returns.
+
+    Raises
+    ------
+    SandboxUnavailable
+        When bubblewrap is missing or cannot run here.
+    """
+    bwrap = _require()
+    folder = Path(folder).resolve()
+    workdir = Path(workdir).resolve()
+    limits = Limits() if limits is None else limits
+    if not isinstance(limits, Limits):
+        raise TypeError(f"limits must be a Limits; got {type(limits).__name__}.")
+    if workdir == folder or folder.is_relative_to(workdir) or workdir.is_relative_to(folder):
+        raise ValueError(f"folder {folder} and workdir {workdir} must not contain each other.")
+    if not isinstance(name, str) or not name or not name.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"name must be a kernel name (letters, digits, '-', '_'); got {name!r}.")
+    readonly = [Path(p).resolve() for p in readonly]
+    missing = [str(p) for p in readonly if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"readonly paths {missing} do not exist.")
+    pass_env = [*PASS_ENV, *pass_env]
+    bad = [v for v in pass_env if not isinstance(v, str) or not v or "=" in v]
+    if bad:
+        raise ValueError(f"pass_env must hold variable names; got {bad}.")
+    if "JPY_PARENT_PID" in pass_env:
+        raise ValueError("JPY_PARENT_PID cannot be passed: ipykernel would see PID 1 and exit.")
+
+    runtime = folder / "runtime"
+    longest = len(str(runtime)) + len("/kernel-ipc-65535")
+    if longest > SOCKET_PATH_MAX:
+        raise ValueError(f"folder {folder} is too long for unix sockets ({longest} > {SOCKET_PATH_MAX} bytes).")
+    spec_dir = folder / "kernels" / name
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    runtime.mkdir(parents=True, exist_ok=True)
+    runtime.chmod(0o700)
+
+    plan = {
+        "bwrap": [bwrap, *_bwrap_args(workdir=workdir, runtime=runtime, readonly=readonly)],
+        "kernel": [sys.executable, "-m", "ipykernel_launcher", "-f"],
+        "env": _sandbox_env(),
+        "pass_env": sorted(set(pass_env)),
+        "runtime": str(runtime),
+        "limits": asdict(limits),
+    }
+    (spec_dir / PLAN).write_text(json.dumps(plan, indent=1))
+    spec = {
+        "argv": [sys.executable, "-I", "-S", str(Path(__file__).resolve()), "launch", str(spec_dir / PLAN)]
+        + ["{connection_file}"],
+        "display_name": "Python 3 (sandboxed)",
+        "language": "python",
+        "interrupt_mode": "message",
+        "metadata": {"debugger": False, "dcai_al_sandbox": True},
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
+    manager = {"transport": "ipc", "connection_file": str(runtime / "kernel.json")}
+    return {
+        "env": {"JUPYTER_PATH": str(folder)},
+        "args": [f"--KernelManager.{k}={v}" for k, v in manager.items()],
+        "config": {"KernelManager": manager},
+        "kernelspec": spec,
+        "limits": describe(limits),
+    }
+
+
+def describe(limits: Limits | None = None) -> dict:
+    """What each limit of ``limits`` is enforced by on this machine.
+
+    Examples
+    --------
+    >>> sorted(describe())
+    ['cpu_seconds', 'file_size', 'memory', 'processes']
+    """
+    limits = Limits() if limits is None else limits
+    cgroups = {c for c, _ in _cgroup_parents()}
+    root = os.getuid() == 0
+    memory = "RLIMIT_DATA per process" + (" and the sandbox's memory cgroup" if "memory" in cgroups else "")
+    if "pids" in cgroups:
+        processes = "the sandbox's pids cgroup" + ("" if root else " and RLIMIT_NPROC")
+    else:
+        processes = "nothing (RLIMIT_NPROC does not bind root; no writable pids cgroup)" if root else "RLIMIT_NPROC"
+    return {
+        "memory": f"{limits.memory} bytes: {memory}",
+        "cpu_seconds": f"{limits.cpu_seconds} s: RLIMIT_CPU per process",
+        "processes": f"{limits.processes}: {processes}",
+        "file_size": f"{limits.file_size} bytes: RLIMIT_FSIZE",
+    }
+
+
+# ---------------------------------------------------------------- cgroups
+
+CGROUP_PREFIX = "dcai-al-sandbox-"
+
+
+def _cgroup_parents() -> list[tuple[str, Path]]:
+    """(controller, folder) pairs where this process may create a child cgroup for the sandbox."""
+    return []
+
+
+# ---------------------------------------------------------------- launcher (runs as a script)
+
+
+def _set_rlimits(limits: dict) -> None:
+    pairs = [
+        (resource.RLIMIT_DATA, limits["memory"]),
+        (resource.RLIMIT_CPU, limits["cpu_seconds"]),
+        (resource.RLIMIT_FSIZE, limits["file_size"]),
+        (resource.RLIMIT_NPROC, limits["processes"]),
+        (resource.RLIMIT_CORE, 0),
+    ]
+    for which, value in pairs:
+        soft, hard = resource.getrlimit(which)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(which, (value, value))
+
+
+def _launch(plan_path: str, connection_file: str, extra: list[str]) -> None:
+    """Start the sandboxed kernel: filter the environment, set limits, exec bwrap."""
+    plan = json.loads(Path(plan_path).read_text())
+    runtime = Path(plan["runtime"])
+    conn = Path(connection_file).resolve()
+    if conn.parent != runtime:
+        sys.exit(
+            f"dcai_al.sandbox: the connection file {conn} is not in {runtime}, which the sandbox sees. "
+            f"Set KernelManager.connection_file inside it (write_kernelspec returns the flag in 'args')."
+        )
+    env = {k: os.environ[k] for k in plan["pass_env"] if k in os.environ}
+    env.update(plan["env"])
+    argv = [*plan["bwrap"], "--", *plan["kernel"], str(conn), *extra]
+    _set_rlimits(plan["limits"])
+    os.execve(argv[0], argv, env)
+
+
+def _main(argv: list[str]) -> None:
+    if len(argv) >= 3 and argv[0] == "launch":
+        _launch(argv[1], argv[2], argv[3:])
+    else:
+        sys.exit("usage: python -I -S sandbox.py launch PLAN.json CONNECTION_FILE [KERNEL_ARGS...]")
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def cut_outputs(nb, *, max_bytes: int = MB) -> list[int]:
+    """Cut every code cell's outputs to ``max_bytes``, in place, with a note.
+
+    Streams and text are cut at the limit, rich outputs (images, HTML)
+    past it are dropped, and a last output says "output cut at 1 MB by the
+    grader". Errors are always kept (tracebacks shortened), so the grade's
+    messages survive.
+
+    Parameters
+    ----------
+    nb : dict or nbformat.NotebookNode
+        An executed notebook (nbformat 4), changed in place.
+    max_bytes : int
+        Per cell, over all its outputs (UTF-8 bytes of their JSON).
+
+    Returns
+    -------
+    list of int
+        The indices of the cells that were cut.
+
+    Examples
+    --------
+    >>> nb = {"cells": [{"cell_type": "code", "outputs": [
+    ...     {"output_type": "stream", "name": "stdout", "text": "x" * 5000}]}]}
+    >>> cut_outputs(nb, max_bytes=1000)
+    [0]
+    >>> len(nb["cells"][0]["outputs"][0]["text"]) <= 1000
+    True
+    """
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1000:
+        raise ValueError(f"max_bytes must be an int >= 1000; got {max_bytes!r}.")
+    cut = []
+    for index, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "code" or not cell.get("outputs"):
+            continue
+        kept, dropped = _cut_cell(cell["outputs"], max_bytes)
+        if dropped:
+            note = f"[output cut at {_size_name(max_bytes)} by the grader: {dropped:,} bytes not shown]\n"
+            kept.append(_stream("stderr", note))
+            node = type(cell["outputs"][0])  # nbformat.NotebookNode stays one
+            cell["outputs"] = [o if isinstance(o, node) else node(o) for o in kept]
+            cut.append(index)
+    return cut
+
+
+def _size(output) -> int:
+    return len(json.dumps(output, ensure_ascii=False).encode())
+
+
+def _size_name(n: int) -> str:
+    return f"{n / MB:g} MB" if n >= MB else f"{n / 1000:g} kB"
+
+
+def _stream(name: str, text: str) -> dict:
+    return {"output_type": "stream", "name": name, "text": text}
+
+
+def _clip(text, budget: int) -> str:
+    """The start of ``text`` whose JSON takes at most about ``budget`` bytes."""
+    text = "".join(text) if isinstance(text, list) else text
+    for _ in range(4):  # escapes (newlines, quotes) make JSON longer than the text
+        size = len(json.dumps(text, ensure_ascii=False).encode())
+        if size <= budget:
+            break
+        text = text.encode()[: max(len(text.encode()) * budget // size - 16, 0)].decode(errors="ignore")
+    return text
+
+
+def _cut_cell(outputs: list, max_bytes: int) -> tuple[list, int]:
+    """Outputs that fit in ``max_bytes`` (errors always), and the bytes dropped."""
+    budget = max_bytes - 200  # room for the note
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    for error in errors:  # a traceback never exceeds a quarter of the budget
+        lines, total = [], 0
+        for line in error.get("traceback", []):
+            total += len(line.encode())
+            if total > max_bytes // 4:
+                lines.append("... (traceback cut by the grader)")
+                break
+            lines.append(line)
+        error["traceback"] = lines
+        error["evalue"] = _clip(error.get("evalue", ""), 2000)
+    budget -= sum(_size(e) for e in errors)
+    kept, dropped = [], 0
+    for output in outputs:
+        size = _size(output)
+        if output.get("output_type") == "error":
+            kept.append(output)
+        elif size <= budget:
+            kept.append(output)
+            budget -= size
+        elif output.get("output_type") == "stream" and budget > 100:
+            text = _clip(output.get("text", ""), budget - 100)
+            kept.append(_stream(output.get("name", "stdout"), text))
+            dropped += size - _size(kept[-1])
+            budget = 0
+        else:
+            dropped += size
+    return kept, dropped
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])

@@ -1,0 +1,294 @@
+"""The sandbox for a student's kernel: what a notebook run in it can and cannot do.
+
+Each test runs a small notebook with nbclient in the sandboxed ``python3``
+kernel, as nbgrader does (``JUPYTER_PATH`` and the ``KernelManager`` config
+from :func:`dcai_al.sandbox.write_kernelspec`). Every attack is bounded and
+aims only at the test's own temporary folders; the one probe of the kit
+(``dcai_al/checks.py``) opens it for appending and writes nothing.
+"""
+
+import json
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+from traitlets.config import Config
+
+from dcai_al import sandbox
+
+pytestmark = pytest.mark.skipif(
+    not sandbox.available(),
+    reason="bubblewrap (bwrap) is missing or cannot create namespaces here: apt-get install -y bubblewrap",
+)
+
+KIT = Path(sandbox.__file__).resolve().parent
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A fake scratch course: a gradebook, a solution, and one student's folder to grade in."""
+    root = tmp_path / "course"
+    workdir = root / "autograded" / "alice" / "lab1"
+    workdir.mkdir(parents=True)
+    (root / "gradebook.db").write_bytes(b"SQLite format 3\0 alice=0 bob=0")
+    (root / "solutions" / "lab1").mkdir(parents=True)
+    (root / "solutions" / "lab1" / "lab1.ipynb").write_text("### BEGIN SOLUTION secret")
+    (tmp_path / "bob").mkdir()
+    (tmp_path / "bob" / "lab1.ipynb").write_text("bob's submission")
+    return root
+
+
+@pytest.fixture
+def kernel(course, monkeypatch):
+    """Run cells in the sandboxed kernel, in the student's folder; returns the executed notebook."""
+    folder = Path(tempfile.mkdtemp(prefix="sbx-"))  # short: the socket paths live in it
+    workdir = course / "autograded" / "alice" / "lab1"
+    info = sandbox.write_kernelspec(folder, workdir=workdir)
+    for name, value in info["env"].items():
+        monkeypatch.setenv(name, value)
+
+    def run(*cells, timeout=30, **given):
+        """Execute ``cells`` (dedented) after a first cell that imports os and json and sets ``given``."""
+        setup = "import json, os\n" + "".join(f"{name} = {value!r}\n" for name, value in given.items())
+        sources = [setup, *(textwrap.dedent(c).strip() for c in cells)]
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in sources])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            allow_errors=True,
+            config=Config(info["config"]),
+            resources={"metadata": {"path": str(workdir)}},
+        )
+        client.execute()
+        assert text(nb.cells[0]) == "", text(nb.cells[0])
+        nb.cells = nb.cells[1:]
+        return nb
+
+    yield run
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def text(cell) -> str:
+    """Everything a cell printed, errors as ``Name: value``."""
+    parts = []
+    for out in cell.outputs:
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif out.output_type == "error":
+            parts.append(f"{out.ename}: {out.evalue}\n")
+        else:
+            parts.append(str(out.get("data", {}).get("text/plain", "")))
+    return "".join(parts)
+
+
+def digest(*paths) -> dict:
+    return {str(p): Path(p).read_bytes() for p in paths}
+
+
+def host_pids_with(token: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if token in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    pids.append(int(entry.name))
+            except OSError:
+                pass
+    return pids
+
+
+def test_kernelspec_shadows_the_plain_python3_kernel(course, monkeypatch, tmp_path):
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    info = sandbox.write_kernelspec(tmp_path / "ks", workdir=course / "autograded" / "alice" / "lab1")
+    monkeypatch.setenv("JUPYTER_PATH", info["env"]["JUPYTER_PATH"])
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    assert spec.argv[:4] == info["kernelspec"]["argv"][:4]
+    assert str(KIT / "sandbox.py") in spec.argv
+    assert spec.interrupt_mode == "message"
+    assert "--KernelManager.transport=ipc" in info["args"]
+
+
+def test_an_honest_cell_runs_and_prints(kernel):
+    nb = kernel(
+        "import numpy as np\nprint(np.arange(4).sum())",
+        "from dcai_al.acquisition import entropy\nprint(entropy(np.array([[0.5, 0.5]])).round(3))",
+        "import os\nprint(os.getcwd().endswith('alice/lab1'))\n_ = open('scratch.txt', 'w').write('ok')",
+    )
+    assert [text(c) for c in nb.cells] == ["6\n", "[0.693]\n", "True\n"]
+
+
+def test_files_outside_the_workdir_cannot_be_read(kernel, course):
+    bob = course.parent / "bob" / "lab1.ipynb"
+    probes = [course / "gradebook.db", course / "solutions/lab1/lab1.ipynb", bob, "../../../gradebook.db"]
+    probes += [KIT.parent / "solutions", KIT.parent / "tests", KIT.parent / ".git", "/home", "/work/main/labs"]
+    seen = [str(p) for p in (sys.base_prefix, sys.prefix, KIT)]
+    nb = kernel(
+        "print([os.path.exists(p) for p in probes])",
+        """
+        dirs = ['/', '/tmp', '/root', kit_root]
+        print(json.dumps({d: sorted(os.listdir(d)) if os.path.isdir(d) else [] for d in dirs}))
+        """,
+        # The walk of / that found the instructor's notebooks (skipping the system and Python, where nbgrader's
+        # own test files are).
+        """
+        found = [os.path.join(d, f) for d, dirs, files in os.walk('/')
+                 if not d.startswith(('/proc', '/dev', '/usr', *seen))
+                 for f in files + dirs if f in ('gradebook.db', 'solutions', 'lab1.ipynb', 'bob')]
+        print(found)
+        """,
+        probes=[str(p) for p in probes],
+        kit_root=str(KIT.parent),
+        seen=seen,
+    )
+    assert text(nb.cells[0]) == str([False] * len(probes)) + "\n"
+    listed = json.loads(text(nb.cells[1]))
+    tops = {Path(p).parts[1] for p in [*seen, "/tmp"]}
+    assert set(listed["/"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "usr"} | tops
+    # /tmp: the sandbox's HOME, and the way down to the workdir and to the kernel's sockets.
+    assert all(n in ("home", course.parts[2]) or n.startswith("sbx-") for n in listed["/tmp"])
+    assert set(listed[str(KIT.parent)]) <= {".venv", "dcai_al"}
+    assert all(any(p.startswith(f"/root/{n}/") for p in seen) for n in listed["/root"])
+    assert text(nb.cells[2]) == "[]\n"
+
+
+def test_files_outside_the_workdir_cannot_be_written(kernel, course):
+    checks, gradebook = KIT / "checks.py", course / "gradebook.db"
+    before = digest(checks, gradebook)
+    nb = kernel(
+        # Opening the kit's file for appending writes nothing, even where it succeeds.
+        """
+        try:
+            open(checks, 'a').close()
+            print('opened')
+        except OSError as e:
+            print(e.strerror)
+        """,
+        # The course's folders are not there: these land in the sandbox's private /tmp, if anywhere.
+        """
+        for p in [gradebook, '../../../gradebook.db', '../../../new.txt']:
+            try:
+                open(p, 'wb').write(b'alice=11')
+            except OSError as e:
+                print(e.strerror)
+        """,
+        """
+        try:
+            open('/usr/lib/attack.txt', 'w')
+        except OSError as e:
+            print(e.strerror)
+        """,
+        checks=str(checks),
+        gradebook=str(gradebook),
+    )
+    assert text(nb.cells[0]) == "Read-only file system\n"
+    assert text(nb.cells[2]) == "Read-only file system\n"
+    assert digest(checks, gradebook) == before
+    assert not (course / "new.txt").exists()
+
+
+def test_no_network_not_even_loopback(kernel):
+    with socket.create_server(("127.0.0.1", 0)) as server:  # without the sandbox, the connection would succeed
+        nb = kernel(
+            """
+            import socket
+            try:
+                socket.create_connection(('127.0.0.1', port), timeout=5)
+                print('connected')
+            except OSError as e:
+                print(type(e).__name__)
+            """,
+            port=server.getsockname()[1],
+        )
+    assert text(nb.cells[0]) in {"ConnectionRefusedError\n", "OSError\n"}
+
+
+def test_the_kernel_has_its_own_pid_namespace_and_proc(kernel):
+    nb = kernel("print(os.getpid())", "print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))")
+    assert int(text(nb.cells[0])) < 100  # the namespace's PIDs start at 1
+    pids = json.loads(text(nb.cells[1]))
+    assert os.getpid() not in pids and len(pids) < 10
+
+
+def test_a_process_left_behind_dies_with_the_kernel(kernel):
+    token = f"300.{uuid.uuid4().int % 10**6:06d}"  # a sleep of 300 s, with a duration no one else uses
+    nb = kernel(
+        """
+        import subprocess
+        p = subprocess.Popen(['sleep', token], start_new_session=True)
+        print(p.pid)
+        """,
+        token=token,
+    )
+    assert int(text(nb.cells[0])) < 100  # it ran inside the namespace
+    deadline = time.monotonic() + 5  # the namespace's processes are killed as its init exits
+    while host_pids_with(f"sleep\0{token}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert host_pids_with(f"sleep\0{token}") == []
+
+
+def test_memory_is_capped(kernel):
+    # 3 GB, touched page by page (np.ones), against the 2 GB default.
+    hog = (
+        "import numpy as np\ntry:\n    a = np.ones(3 * 2**30, dtype=np.uint8)\n    print('allocated')\n"
+        "except MemoryError:\n    print('MemoryError')"
+    )
+    try:
+        nb = kernel(hog, "print('alive')")
+    except DeadKernelError:
+        return  # killed at the cgroup's limit: bounded too
+    assert [text(c) for c in nb.cells] == ["MemoryError\n", "alive\n"]
+
+
+def test_a_10_mb_print_is_cut_to_1_mb(kernel, tmp_path):
+    nb = kernel("print('x' * 10_000_000)", "print('after')")
+    assert sandbox.cut_outputs(nb) == [0]
+    outputs = nb.cells[0].outputs
+    assert len(json.dumps(outputs)) <= 1_000_000
+    assert outputs[-1].text.startswith("[output cut at 1 MB by the grader")
+    assert outputs[0].text.startswith("xxxx")
+    assert text(nb.cells[1]) == "after\n"
+    nbformat.write(nbformat.from_dict(nb), tmp_path / "graded.ipynb")
+    assert (tmp_path / "graded.ipynb").stat().st_size < 1_100_000
+
+
+def test_cut_outputs_keeps_errors_and_small_cells():
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("", outputs=[nbformat.v4.new_output("stream", name="stdout", text="small\n")]),
+            nbformat.v4.new_code_cell(
+                "",
+                outputs=[
+                    nbformat.v4.new_output("display_data", data={"text/plain": "y" * 2_000_000}),
+                    nbformat.v4.new_output("error", ename="CheckFailed", evalue="entropy: case 2", traceback=["tb"]),
+                ],
+            ),
+        ]
+    )
+    assert sandbox.cut_outputs(nb) == [1]
+    assert nb.cells[0].outputs[0].text == "small\n"
+    kinds = [o["output_type"] for o in nb.cells[1].outputs]
+    assert kinds == ["error", "stream"]
+    assert nb.cells[1].outputs[0]["evalue"] == "entropy: case 2"
+    nbformat.validate(nbformat.from_dict(nb))
+
+
+def test_bad_arguments_are_named(tmp_path):
+    with pytest.raises(ValueError, match="memory"):
+        sandbox.Limits(memory=0)
+    with pytest.raises(ValueError, match="contain each other"):
+        sandbox.write_kernelspec(tmp_path, workdir=tmp_path / "w")
+    with pytest.raises(ValueError, match="too long"):
+        sandbox.write_kernelspec(tmp_path / ("x" * 100), workdir=tmp_path / "w")
