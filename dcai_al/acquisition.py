@@ -3,7 +3,9 @@
 A score maps a probability matrix ``probs`` of shape (n, K) to one number
 per example; larger means "more worth labelling". Every strategy in the kit
 is a score followed by :func:`select_top`. Functions accept numpy arrays or
-torch tensors and return the same kind, on the same device.
+torch tensors and return the same kind, on the same device. Half-precision
+input (float16, bfloat16) is scored in float32: with three significant digits,
+rows near the uniform one would otherwise tie.
 
 Lecture: "Growing or Compressing Datasets", section *Active learning*.
 """

@@ -20,7 +20,7 @@ import numpy as np
 from .acquisition import SCORES, least_confidence, select_top
 from .diversity import k_center_greedy
 from .models import TorchClassifier
-from .validation import check_fraction, check_labels, check_probs
+from .validation import check_array, check_fraction, check_indices, check_labels, check_probs
 
 __all__ = [
     "PROXY",
@@ -46,7 +46,7 @@ RANKINGS = ("forgetting", "least confidence", "entropy", "margin", "k-centers")
 
 
 def _check_correct(correct) -> np.ndarray:
-    correct = np.asarray(correct)
+    correct = check_array(correct, "correct")
     if correct.ndim != 2:
         raise ValueError(f"correct must be 2-D with shape (epochs, n_examples), got shape {correct.shape}.")
     if correct.shape[0] == 0 or correct.shape[1] == 0:
@@ -133,11 +133,10 @@ def keep_hardest(order, labels, fraction: float, *, class_balance: bool = True) 
     fraction = check_fraction(fraction)
     labels = check_labels(labels, name="labels")
     n = labels.size
-    order = np.asarray(order)
-    if order.shape != (n,):
+    order = check_array(order, "order")
+    if order.ndim != 1 or order.size != n:
         raise ValueError(f"order must list each of the {n} examples in labels once; got shape {order.shape}.")
-    if not np.array_equal(np.sort(order), np.arange(n)):
-        raise ValueError(f"order must be a permutation of 0..{n - 1}: every example exactly once.")
+    order = check_indices(order, n, "order", allow_empty=False)  # integers in [0, n), none repeated
     if not class_balance:
         return np.sort(order[: math.ceil(fraction * n)]).astype(np.int64)
     kept = []

@@ -16,20 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_indices, check_positive_int, check_random_state
+from .validation import check_indices, check_number, check_positive_int, check_random_state, check_real_array
 
 __all__ = ["binary_search_query", "labels_to_reach", "run_threshold_learner", "version_space"]
-
-
-def _check_line(x, name: str = "x") -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (one position per point), got shape {x.shape}.")
-    if x.size == 0:
-        raise ValueError(f"{name} is empty: the pool has no points.")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} must be finite.")
-    return x
 
 
 def version_space(x_labelled, y_labelled) -> tuple[float, float]:
@@ -53,7 +42,7 @@ def version_space(x_labelled, y_labelled) -> tuple[float, float]:
     >>> version_space([0.2, 0.9, 0.4], [0, 1, 0])
     (0.4, 0.9)
     """
-    x = np.asarray(x_labelled, dtype=np.float64).ravel()
+    x = check_real_array(x_labelled, "x_labelled", shape="(m,): one position per labelled point", allow_empty=True)
     y = np.asarray(y_labelled).ravel()
     if x.shape != y.shape:
         raise ValueError(f"x_labelled and y_labelled must have the same length, got {x.size} and {y.size}.")
@@ -89,9 +78,9 @@ def binary_search_query(x, lo: float, hi: float) -> int:
     >>> binary_search_query([0.1, 0.9], 0.1, 0.9)
     -1
     """
-    x = _check_line(x)
-    lo, hi = float(lo), float(hi)
-    if not lo <= hi:  # also catches NaN
+    x = check_real_array(x, "x", shape="(n,): one position per pool point")
+    lo, hi = check_number(lo, "lo"), check_number(hi, "hi")
+    if not lo <= hi:
         raise ValueError(f"the version space needs lo <= hi, got lo={lo}, hi={hi}.")
     inside = np.flatnonzero((x > lo) & (x < hi))
     if inside.size == 0:
@@ -133,7 +122,8 @@ def run_threshold_learner(x, y, threshold: float, n_labels: int, *, active: bool
     >>> bool(errors[-1] < 0.01)
     True
     """
-    x = _check_line(x)
+    x = check_real_array(x, "x", shape="(n,): one position per pool point")
+    threshold = check_number(threshold, "threshold")
     y = np.asarray(y).ravel()
     if y.shape != x.shape:
         raise ValueError(f"x and y must have the same length, got {x.size} and {y.size}.")
@@ -172,9 +162,9 @@ def labels_to_reach(errors, tolerance: float) -> np.ndarray:
     >>> labels_to_reach([[0.5, 0.2, 0.05], [0.5, 0.4, 0.3]], 0.1).tolist()
     [3, 4]
     """
-    tolerance = float(tolerance)
-    if not tolerance >= 0:
+    tolerance = check_number(tolerance, "tolerance")
+    if tolerance < 0:
         raise ValueError(f"tolerance must be a non-negative distance, got {tolerance}.")
-    errors = np.atleast_2d(np.asarray(errors, dtype=np.float64))
+    errors = np.atleast_2d(check_real_array(errors, "errors", ndims=(1, 2), shape="(n_runs, n_labels) or (n_labels,)"))
     reached = errors <= tolerance
     return np.where(reached.any(1), reached.argmax(1) + 1, errors.shape[1] + 1)

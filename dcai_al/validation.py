@@ -17,14 +17,17 @@ import numpy as np
 import torch
 
 __all__ = [
+    "check_array",
     "check_budget",
     "check_features",
     "check_fraction",
     "check_indices",
     "check_labels",
+    "check_number",
     "check_positive_int",
     "check_probs",
     "check_random_state",
+    "check_real_array",
     "check_scores",
     "is_tensor",
 ]
@@ -56,8 +59,17 @@ def _as_array(x, name: str):
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError) as exc:  # ragged lists and the like
+        if "inhomogeneous" in str(exc):
+            raise ValueError(f"{name} must be a rectangular array: its rows have different lengths.") from None
         raise TypeError(f"{name} must be an array of numbers: {exc}") from None
     return arr
+
+
+def _upcast_half(x):
+    """float16 (and torch's bfloat16) as float32: 3 significant digits make different rows score the same."""
+    if is_tensor(x):
+        return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+    return x.astype(np.float32) if x.dtype == np.float16 else x
 
 
 def _require_numeric(x, name: str):
@@ -126,6 +138,10 @@ def check_probs(probs, name: str = "probs", *, atol: float = PROBS_ATOL):
             probs = probs.double()
     elif not np.issubdtype(probs.dtype, np.floating):
         probs = probs.astype(np.float64)
+    half = probs.dtype in (torch.float16, torch.bfloat16) if is_tensor(probs) else probs.dtype == np.float16
+    if half:  # each entry is rounded by up to eps/2 of itself, so a row's sum may be off by eps/2
+        atol = max(atol, torch.finfo(probs.dtype).eps if is_tensor(probs) else float(np.finfo(np.float16).eps))
+        probs = _upcast_half(probs)
     _require_finite(probs, name)
     negative = (probs < 0).any(1)
     if bool(negative.any()):
@@ -158,6 +174,75 @@ def check_scores(scores, name: str = "scores"):
         raise ValueError(f"{name} is empty: there is nothing to select from.")
     _require_finite(scores, name)
     return scores
+
+
+def check_array(x, name: str) -> np.ndarray:
+    """``x`` as a numpy array (a tensor is copied to the CPU), or an error naming ``name`` for a ragged list.
+
+    Examples
+    --------
+    >>> check_array([[True, False]], "correct").shape
+    (1, 2)
+    """
+    if is_tensor(x):
+        return x.detach().cpu().numpy()
+    return _as_array(x, name)
+
+
+def check_real_array(x, name: str, *, ndims=(1,), shape: str = "(n,)", allow_empty: bool = False) -> np.ndarray:
+    """Validate an array of finite real numbers, such as positions on a line or a table of errors.
+
+    Parameters
+    ----------
+    x : array-like
+    name : str
+        The argument's name, used in error messages.
+    ndims : tuple of int
+        The numbers of dimensions accepted.
+    shape : str
+        The expected shape, as the error message says it (``"(n_runs, n_labels)"``).
+    allow_empty : bool
+        Whether an array with no entries is acceptable.
+
+    Returns
+    -------
+    x : numpy.ndarray of float64
+
+    Examples
+    --------
+    >>> check_real_array([0.2, 1], "x").tolist()
+    [0.2, 1.0]
+    """
+    if is_tensor(x):
+        x = x.detach().cpu().numpy()
+    x = _as_array(x, name)
+    if x.ndim not in ndims:
+        dims = " or ".join(f"{d}-D" for d in ndims)
+        raise ValueError(f"{name} must be {dims} with shape {shape}; got {x.ndim}-D shape {x.shape}.")
+    if x.size == 0:
+        if not allow_empty:
+            raise ValueError(f"{name} is empty: shape {x.shape}.")
+        return x.astype(np.float64)
+    _require_numeric(x, name)
+    x = x.astype(np.float64, copy=False)
+    _require_finite(x, name)
+    return x
+
+
+def check_number(value, name: str) -> float:
+    """Return ``value`` as a float, checking it is a finite real number (not a string or a bool).
+
+    Examples
+    --------
+    >>> check_number(1, "lo")
+    1.0
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {_describe(value)}.")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}.")
+    return value
 
 
 def check_features(features, name: str = "features", *, allow_tensor: bool = True):

@@ -131,3 +131,28 @@ def test_select_top_rejects_bad_input(args, kwargs, error, word):
 
 def test_scores_registry_names_every_score():
     assert set(SCORES) == {"entropy", "least confidence", "margin"}
+
+
+def _near_uniform_rows(dtype):
+    # entropy is flat near the uniform row: scored in float16 (3 significant digits) these rows tie.
+    # Both entries are multiples of 2**-12, so each row sums to exactly 1 in float16 and float64.
+    a = 0.5 - np.array([0, 4, 12, 8]) / 4096
+    return np.stack([a, 1 - a], axis=1).astype(dtype)
+
+
+@pytest.mark.parametrize("fn", SCORE_FNS)
+@pytest.mark.parametrize("to", [np.asarray, torch.from_numpy], ids=["numpy", "torch"])
+def test_float16_probabilities_are_scored_in_at_least_float32(fn, to):
+    p16 = _near_uniform_rows(np.float16)
+    scores = fn(to(p16))
+    as_numpy = scores.numpy() if isinstance(scores, torch.Tensor) else scores
+    assert as_numpy.dtype.itemsize >= 4
+    assert len(set(as_numpy.tolist())) == len(p16)  # different rows, different scores
+    reference = np.asarray(fn(p16.astype(np.float64)))  # the same float16 values, scored in float64
+    assert select_top(as_numpy, len(p16)).tolist() == select_top(reference, len(p16)).tolist()
+
+
+def test_a_float16_softmax_is_accepted_as_probabilities():
+    logits = np.random.default_rng(0).standard_normal((50, 10))
+    p16 = (np.exp(logits) / np.exp(logits).sum(1, keepdims=True)).astype(np.float16)  # rows sum to 1 +- 1e-3
+    assert entropy(p16).shape == (50,) and entropy(torch.from_numpy(p16)).shape == (50,)

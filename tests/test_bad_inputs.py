@@ -103,6 +103,31 @@ CASES = [
         ["n_labels"],
     ),
     ("threshold", "negative tolerance", lambda: threshold.labels_to_reach([[0.5]], -0.1), ValueError, ["tolerance"]),
+    ("threshold", "strings as the pool", lambda: threshold.binary_search_query(["a", "b"], 0, 1), TypeError, ["x"]),
+    ("threshold", "a string as lo", lambda: threshold.binary_search_query([0.5], "0.2", 1), TypeError, ["lo"]),
+    ("threshold", "a string as hi", lambda: threshold.binary_search_query([0.5], 0, "one"), TypeError, ["hi"]),
+    ("threshold", "an infinite lo", lambda: threshold.binary_search_query([0.5], -np.inf, 1), ValueError, ["lo"]),
+    ("threshold", "an infinite hi", lambda: threshold.binary_search_query([0.5], 0, np.inf), ValueError, ["hi"]),
+    ("threshold", "a NaN lo", lambda: threshold.binary_search_query([0.5], np.nan, 1), ValueError, ["lo"]),
+    (
+        "threshold",
+        "a NaN position",
+        lambda: threshold.version_space([np.nan, 0.5], [0, 1]),
+        ValueError,
+        ["x_labelled", "NaN"],
+    ),
+    ("threshold", "strings as positions", lambda: threshold.version_space(["a"], [0]), TypeError, ["x_labelled"]),
+    (
+        "threshold",
+        "a NaN threshold",
+        lambda: threshold.run_threshold_learner(np.linspace(0, 1, 5), np.ones(5), np.nan, 3, active=True),
+        ValueError,
+        ["threshold"],
+    ),
+    ("threshold", "a NaN tolerance", lambda: threshold.labels_to_reach([[0.5]], np.nan), ValueError, ["tolerance"]),
+    ("threshold", "3-D errors", lambda: threshold.labels_to_reach(np.zeros((2, 2, 2)), 0.1), ValueError, ["errors"]),
+    ("threshold", "NaN errors", lambda: threshold.labels_to_reach([[np.nan, 0.1]], 0.1), ValueError, ["errors"]),
+    ("threshold", "string errors", lambda: threshold.labels_to_reach([["a"]], 0.1), TypeError, ["errors"]),
     # --- loop
     ("loop", "seed set larger than the pool", lambda: loop.initial_labels(Y, 21), ValueError, ["size"]),
     (
@@ -219,6 +244,16 @@ CASES = [
     ("proxy", "zero fraction", lambda: proxy.keep_hardest([0, 1], [0, 1], 0.0), ValueError, ["fraction"]),
     ("proxy", "fraction above 1", lambda: proxy.keep_hardest([0, 1], [0, 1], 1.5), ValueError, ["fraction"]),
     ("proxy", "order repeats an index", lambda: proxy.keep_hardest([0, 0], [0, 1], 0.5), ValueError, ["order"]),
+    ("proxy", "fractional order", lambda: proxy.keep_hardest([1.5, 0.0], [0, 1], 0.5), TypeError, ["order"]),
+    ("proxy", "empty order", lambda: proxy.keep_hardest([], [], 0.5), ValueError, ["order", "empty"]),
+    ("proxy", "strings as order", lambda: proxy.keep_hardest(["b", "a"], [0, 1], 0.5), TypeError, ["order"]),
+    (
+        "proxy",
+        "a ragged correctness record",
+        lambda: proxy.forgetting_events([[True, False], [True]]),
+        ValueError,
+        ["correct", "different lengths"],
+    ),
     (
         "proxy",
         "labels shorter than the order",
@@ -291,3 +326,8 @@ def test_the_corpus_covers_every_module_with_at_least_forty_cases():
     assert len(CASES) >= 40
     for module in ("acquisition", "threshold", "loop", "diversity", "seals", "proxy", "data", "models", "plotting"):
         assert per_module[module] >= 2, f"only {per_module[module]} bad-input cases for {module}"
+
+
+def test_keep_hardest_reads_a_whole_number_float_order_as_indices():
+    # like every index argument of the kit (check_indices): 1.0 is index 1, 1.5 is an error
+    assert proxy.keep_hardest([1.0, 0.0], [0, 1], 0.5).tolist() == proxy.keep_hardest([1, 0], [0, 1], 0.5).tolist()

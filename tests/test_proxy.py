@@ -60,7 +60,7 @@ BAD = [
     (lambda: keep_hardest([0, 1], [0, 1], 0.0), ValueError, "fraction"),
     (lambda: keep_hardest([0, 1], [0, 1], 1.5), ValueError, "fraction"),
     (lambda: keep_hardest([0, 1, 2], [0, 1], 0.5), ValueError, "order"),
-    (lambda: keep_hardest([0, 0], [0, 1], 0.5), ValueError, "permutation"),
+    (lambda: keep_hardest([0, 0], [0, 1], 0.5), ValueError, "repeat"),
     (lambda: keep_hardest([0, 1], [[0, 1]], 0.5), ValueError, "1-D"),
     (lambda: end_to_end_speedup(-1, 0, 1, 1), ValueError, "proxy_seconds"),
     (lambda: end_to_end_speedup(1, float("nan"), 1, 1), ValueError, "ranking_seconds"),

@@ -5,14 +5,17 @@ import pytest
 import torch
 
 from dcai_al.validation import (
+    check_array,
     check_budget,
     check_features,
     check_fraction,
     check_indices,
     check_labels,
+    check_number,
     check_positive_int,
     check_probs,
     check_random_state,
+    check_real_array,
     check_scores,
 )
 
@@ -58,6 +61,18 @@ BAD_INPUTS = [
     (check_random_state, ("seed",), {}, TypeError, ["seed", "Generator"]),
     (check_random_state, (-1,), {}, ValueError, ["seed", "non-negative"]),
     (check_random_state, (np.random.RandomState(0),), {}, TypeError, ["seed"]),
+    (check_array, ([[1, 2], [3]], "correct"), {}, ValueError, ["correct", "different lengths"]),
+    (check_array, ("abc", "correct"), {}, TypeError, ["correct"]),
+    (check_probs, ([[0.5, 0.5], [1.0]],), {}, ValueError, ["probs", "different lengths"]),
+    (check_number, ("0.5", "lo"), {}, TypeError, ["lo", "real number"]),
+    (check_number, (True, "lo"), {}, TypeError, ["lo"]),
+    (check_number, (np.inf, "hi"), {}, ValueError, ["hi", "finite"]),
+    (check_number, (np.nan, "threshold"), {}, ValueError, ["threshold", "finite"]),
+    (check_real_array, (["a"], "x"), {}, TypeError, ["x", "real numbers"]),
+    (check_real_array, ([[0.5]], "x"), {}, ValueError, ["x", "1-D", "(1, 1)"]),
+    (check_real_array, ([], "x"), {}, ValueError, ["x", "empty"]),
+    (check_real_array, ([0.1, np.nan], "x"), {}, ValueError, ["x", "entry 1"]),
+    (check_real_array, (np.zeros((2, 2, 2)), "errors"), {"ndims": (1, 2)}, ValueError, ["errors", "1-D or 2-D"]),
 ]
 
 
@@ -99,3 +114,16 @@ def test_random_state_accepts_generator_and_shares_it():
 
 def test_features_convert_integers_to_float32():
     assert check_features([[1, 2]]).dtype == np.float32
+
+
+def test_real_arrays_and_numbers_come_back_as_float64():
+    assert check_real_array([1, 2], "x").dtype == np.float64
+    assert check_real_array([], "x", allow_empty=True).shape == (0,)
+    assert check_number(np.int64(3), "lo") == 3.0
+
+
+@pytest.mark.parametrize("to", [np.asarray, torch.from_numpy], ids=["numpy", "torch"])
+def test_half_precision_probs_are_upcast_and_their_rounding_tolerated(to):
+    p = np.full((2, 3), 1 / 3).astype(np.float16)  # each row sums to 0.99976 in float16
+    out = check_probs(to(p))
+    assert out.dtype in (np.float32, torch.float32)
