@@ -9,10 +9,12 @@ STAMP := $(VENV)/.dcai-al-installed
 run: $(STAMP)  ## every lab's experiments, headless, on the offline data -> results/
 	MPLBACKEND=Agg $(BIN)/dcai-al run $(ARGS)
 
-test: $(STAMP)  ## lint, format check and the whole test suite
+test: $(STAMP) lint  ## lint, format check and the whole test suite
+	PATH="$(CURDIR)/$(BIN):$$PATH" MPLBACKEND=Agg $(BIN)/python -m pytest $(ARGS)
+
+lint: $(STAMP)  ## ruff's rules and its formatting, over the whole repository
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	PATH="$(CURDIR)/$(BIN):$$PATH" MPLBACKEND=Agg $(BIN)/python -m pytest $(ARGS)
 
 lab: $(STAMP)  ## JupyterLab on labs/, with a kernel that has the kit installed
 	$(BIN)/jupyter lab labs/

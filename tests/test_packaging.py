@@ -45,3 +45,25 @@ def test_readme_commands_exist_and_ci_runs_the_test_command(repo):
 
 def test_virtual_environment_is_ignored(repo):
     assert ".venv/" in (repo / ".gitignore").read_text().split()
+
+
+def test_the_version_has_one_source(repo):
+    import importlib.metadata
+
+    import dcai_al
+
+    project = _pyproject(repo)
+    assert "version" not in project and "version" in project["dynamic"]  # read from dcai_al.__version__
+    assert importlib.metadata.version("dcai-al") == dcai_al.__version__
+
+
+def test_the_license_file_matches_pyproject(repo):
+    assert _pyproject(repo)["license"] == {"text": "MIT"}
+    assert (repo / "LICENSE").read_text().startswith("MIT License")
+
+
+def test_make_lint_exists_and_make_test_runs_it(repo):
+    makefile = (repo / "Makefile").read_text()
+    lint = re.search(r"^lint:.*\n((?:\t.*\n)+)", makefile, re.M)
+    assert lint and "ruff check ." in lint.group(1) and "ruff format --check ." in lint.group(1)
+    assert re.search(r"^test:.*\blint\b", makefile, re.M)
