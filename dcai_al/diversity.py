@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from . import kcenter_kernels as kk
 from .acquisition import select_top
 from .loop import class_probabilities
-from .models import get_device
 from .validation import (
     check_budget,
     check_features,
@@ -30,57 +30,6 @@ from .validation import (
 )
 
 __all__ = ["HybridSelector", "KCenterSelector", "coverage_radius", "k_center_greedy", "uncertain_then_diverse"]
-
-#: Entries of one (n, chunk) block of distances when starting from many centers.
-_BLOCK_ENTRIES = 2**24  # 64 MB of float32
-
-
-def _to_torch_t(features, device) -> torch.Tensor:
-    """Features transposed to a contiguous (n_features, n_samples) tensor on ``device``.
-
-    Distances to one center are then a vector-matrix product ``c @ XT`` that
-    streams XT once; with rows laid out as (n, d), torch's CPU mat-vec kernel
-    ran about 3x slower here (see benchmarks/bench_kcenter.py). float64 stays
-    float64, anything else becomes float32.
-    """
-    X = features.detach() if is_tensor(features) else torch.from_numpy(np.asarray(features))
-    if X.dtype not in (torch.float32, torch.float64):
-        X = X.float()
-    dev = get_device(device) if device is not None else X.device
-    return X.to(dev).T.contiguous()
-
-
-def _sq_dist_to_vector(XT: torch.Tensor, sq_norms: torch.Tensor, c: torch.Tensor, c_sq) -> torch.Tensor:
-    """Squared distances from every point to the vector ``c`` (squared norm ``c_sq``): one pass over XT.
-
-    Shared with :mod:`dcai_al.scale`, whose shards run this same kernel, so
-    a sharded pool gets exactly the distances of the whole one.
-    """
-    d = torch.addmv(sq_norms, XT.T, c, alpha=-2.0).add_(c_sq)
-    return d.clamp_(min=0.0)  # the expansion can dip just below 0 through rounding
-
-
-def _sq_dist_to(XT: torch.Tensor, sq_norms: torch.Tensor, center: int) -> torch.Tensor:
-    """Squared distances from every point to point ``center``."""
-    # The center's column is strided in XT; a contiguous copy (d floats) keeps
-    # the product on the fast path (about 2x faster on CPU than the strided view).
-    return _sq_dist_to_vector(XT, sq_norms, XT[:, center].contiguous(), sq_norms[center])
-
-
-def _min_sq_dist(
-    XT: torch.Tensor, sq_norms: torch.Tensor, CT: torch.Tensor, c_sq: torch.Tensor, chunk_size: int
-) -> torch.Tensor:
-    """Squared distance from each point to its nearest center; the centers are the columns of CT."""
-    out = torch.full((XT.shape[1],), torch.inf, dtype=XT.dtype, device=XT.device)
-    for start in range(0, CT.shape[1], chunk_size):
-        block = CT[:, start : start + chunk_size].contiguous()
-        d = c_sq[start : start + chunk_size][:, None] - 2.0 * (block.T @ XT) + sq_norms[None, :]
-        torch.minimum(out, d.amin(0).clamp_(min=0.0), out=out)
-    return out
-
-
-def _default_chunk(n: int) -> int:
-    return max(1, _BLOCK_ENTRIES // max(n, 1))
 
 
 def k_center_greedy(features, budget: int, labelled=None, *, seed=None, device=None, chunk_size=None) -> np.ndarray:
@@ -108,7 +57,8 @@ def k_center_greedy(features, budget: int, labelled=None, *, seed=None, device=N
     -------
     indices : numpy.ndarray of int64, shape (budget,)
         Pool indices, in the order chosen; none of them in ``labelled``.
-        Exact ties in distance go to the lower index.
+        Exact ties in distance go to the lower index: each pick is decided on
+        exact float64 distances (see :mod:`dcai_al.kcenter_kernels`).
 
     Examples
     --------
@@ -116,33 +66,44 @@ def k_center_greedy(features, budget: int, labelled=None, *, seed=None, device=N
     >>> k_center_greedy(X, 2, labelled=[0]).tolist()
     [3, 2]
     """
-    XT = _to_torch_t(check_features(features), device)
+    XT = kk.to_torch_t(check_features(features), device)
     n = XT.shape[1]
     labelled = check_indices(labelled, n, "labelled")
     budget = check_budget(budget, n - labelled.size)
-    chunk_size = _default_chunk(n) if chunk_size is None else check_positive_int(chunk_size, "chunk_size")
+    chunk_size = kk.default_chunk(n) if chunk_size is None else check_positive_int(chunk_size, "chunk_size")
     return _k_center_greedy(XT, budget, labelled, check_random_state(seed), chunk_size)
 
 
 def _k_center_greedy(XT: torch.Tensor, budget: int, labelled: np.ndarray, rng, chunk_size: int) -> np.ndarray:
     n = XT.shape[1]
-    sq_norms = torch.linalg.vector_norm(XT, dim=0).square_()  # no n x d temporary, unlike (XT * XT).sum(0)
+    norms = kk.sq_norms(XT)
+    slack = kk.rounding_slack(XT.shape[0], XT.dtype, float(norms.max()))
+    # Every center so far, as float64 rows: the exact check of a pick's contenders reads them.
+    centers64 = torch.empty((labelled.size + budget, XT.shape[0]), dtype=torch.float64, device=XT.device)
+    n_centers = labelled.size
     if labelled.size:
-        centers = torch.from_numpy(labelled).to(XT.device)
-        min_dist = _min_sq_dist(XT, sq_norms, XT[:, centers], sq_norms[centers], chunk_size)
+        ids = torch.from_numpy(labelled).to(XT.device)
+        min_dist = kk.min_sq_dist(XT, norms, XT[:, ids], norms[ids], chunk_size)
+        centers64[:n_centers] = XT[:, ids].T
     else:
         min_dist = torch.full((n,), torch.inf, dtype=XT.dtype, device=XT.device)
-    # Centers get -inf so that argmax never picks them, even when exact
+    # Centers get -inf so that they are never picked, even when exact
     # duplicates of a center (distance 0) are all that is left.
     min_dist[torch.from_numpy(labelled).to(XT.device)] = -torch.inf
+
+    def exact_of(ids):
+        return kk.exact_min_sq_dist(XT[:, ids].T.double(), centers64[:n_centers])
+
     chosen = np.empty(budget, dtype=np.int64)
     for step in range(budget):
-        if step == 0 and labelled.size == 0:
+        if n_centers == 0:
             pick = int(rng.integers(n))
         else:
-            pick = int(torch.argmax(min_dist))  # first maximum: ties go to the lower index
+            pick = kk.exact_farthest(min_dist, slack, exact_of)[1]
         chosen[step] = pick
-        torch.minimum(min_dist, _sq_dist_to(XT, sq_norms, pick), out=min_dist)
+        centers64[n_centers] = XT[:, pick]
+        n_centers += 1
+        torch.minimum(min_dist, kk.sq_dist_to(XT, norms, pick), out=min_dist)
         min_dist[pick] = -torch.inf
     return chosen
 
@@ -159,20 +120,24 @@ def coverage_radius(features, centers, *, device=None, chunk_size=None) -> float
     Returns
     -------
     float
-        ``max_i min_{c in centers} ||x_i - x_c||``; 0 when every point is a center.
+        ``max_i min_{c in centers} ||x_i - x_c||``, decided on exact float64
+        distances: exactly 0 when every point is a center or a duplicate of one.
 
     Examples
     --------
     >>> coverage_radius(np.array([[0.0], [1.0], [4.0]]), [0])
     4.0
     """
-    XT = _to_torch_t(check_features(features), device)
+    XT = kk.to_torch_t(check_features(features), device)
     centers = check_indices(centers, XT.shape[1], "centers", allow_empty=False)
-    chunk_size = _default_chunk(XT.shape[1]) if chunk_size is None else check_positive_int(chunk_size, "chunk_size")
-    sq_norms = torch.linalg.vector_norm(XT, dim=0).square_()  # no n x d temporary, unlike (XT * XT).sum(0)
-    centers = torch.from_numpy(centers).to(XT.device)
-    d = _min_sq_dist(XT, sq_norms, XT[:, centers], sq_norms[centers], chunk_size)
-    return float(d.max().sqrt())
+    chunk_size = kk.default_chunk(XT.shape[1]) if chunk_size is None else check_positive_int(chunk_size, "chunk_size")
+    norms = kk.sq_norms(XT)
+    ids = torch.from_numpy(centers).to(XT.device)
+    d = kk.min_sq_dist(XT, norms, XT[:, ids], norms[ids], chunk_size)
+    centers64 = XT[:, ids].T.double()
+    slack = kk.rounding_slack(XT.shape[0], XT.dtype, float(norms.max()))
+    radius_sq, _ = kk.exact_farthest(d, slack, lambda c: kk.exact_min_sq_dist(XT[:, c].T.double(), centers64), None)
+    return float(np.sqrt(max(radius_sq, 0.0)))
 
 
 def uncertain_then_diverse(scores, features, budget: int, labelled=None, *, candidates=None, device=None):

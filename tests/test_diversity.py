@@ -165,3 +165,26 @@ def test_bad_input(call, error, word):
     X = np.random.default_rng(0).standard_normal((10, 3))
     with pytest.raises(error, match=word):
         call(X)
+
+
+GRID = np.array([(i, j) for i in range(4) for j in range(4)], float)  # 4 x 4 integer grid: many exact ties
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_exact_ties_go_to_the_lower_index_on_a_grid(dtype):
+    # Exactly: 15 is farthest from 0; then 3 and 12 (distance 3); then 5 and 6 tie at sqrt(5)... and 5 is lower.
+    assert reference_k_center(GRID, 4, [0]) == [15, 3, 12, 5]
+    assert k_center_greedy(GRID.astype(dtype), 4, labelled=[0]).tolist() == [15, 3, 12, 5]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_coverage_radius_is_exactly_zero_when_every_point_is_a_center(dtype):
+    X = np.repeat(np.random.default_rng(0).standard_normal((5, 8)) * 30, 3, axis=0).astype(dtype)
+    assert coverage_radius(X, [0, 3, 6, 9, 12]) == 0.0
+    assert coverage_radius(GRID.astype(dtype), [0]) == np.sqrt(18.0)
+
+
+def test_exact_ties_survive_a_large_offset():
+    # The expansion's rounding grows with the norms: a grid far from the origin still ties exactly.
+    X = (GRID + 1000.0).astype(np.float32)
+    assert k_center_greedy(X, 4, labelled=[0]).tolist() == [15, 3, 12, 5]

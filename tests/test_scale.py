@@ -182,3 +182,21 @@ def test_the_pool_reads_as_one_dask_array(pool, X):
     lazy = pool.to_dask()
     assert lazy.shape == X.shape and lazy.chunks[0] == tuple(np.diff(pool.starts))
     np.testing.assert_allclose(lazy[::1000].compute(scheduler="threads"), X[::1000])
+
+
+def test_distributed_k_centers_break_exact_ties_like_one_machine(tmp_path, client):
+    grid = np.array([(i, j) for i in range(4) for j in range(4)], np.float32)  # exact ties everywhere
+    grid_pool = scale.write_pool(tmp_path / "grid", np.array_split(grid, 3))
+    assert scale.k_center_greedy(grid_pool, 4, [0], client=client).tolist() == [15, 3, 12, 5]
+
+
+def test_sharded_and_in_memory_ivf_choose_nprobe_by_one_rule_for_the_same_recall(pool, X, capsys):
+    from dcai_al.neighbour_index import exact_neighbours, ivf_nlist, recall_at
+
+    sharded = scale.build_sharded_index(pool, "ivf", verbose=True)
+    whole = seals.build_index(X, "ivf")
+    assert sharded.nlist == whole.nlist == ivf_nlist(N)
+    assert 1 <= sharded.nprobe <= sharded.nlist and "recall@10" in capsys.readouterr().out
+    queries = X[np.random.default_rng(9).choice(N, 300, replace=False)]  # not the rows nprobe was chosen on
+    exact = exact_neighbours(queries, [(0, X)], 10)
+    assert recall_at(sharded, queries, exact) >= 0.93 and recall_at(whole, queries, exact) >= 0.93
