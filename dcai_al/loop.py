@@ -4,18 +4,32 @@ One round, as in the lecture: train a model on the labelled set, score every
 unlabelled example, label the top batch, repeat until the budget is spent.
 All indices are positions in the original pool.
 
+There is one loop, :func:`run_loop`, and one selector interface::
+
+    selector.select(model, X_pool, labelled, unlabelled, batch_size, rng) -> pool indices
+
+A score over class probabilities becomes a selector through
+:class:`ScoreSelector`; k-centers and the hybrid live in
+:mod:`dcai_al.diversity`; SEALS (:class:`dcai_al.seals.Seals`) wraps any
+selector and narrows ``unlabelled`` to its candidate pool, as small-text
+wraps a base strategy. Every run returns one :class:`History`.
+
 Lecture: "Growing or Compressing Datasets", section *Active learning*.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score
 from tqdm.auto import tqdm
 
-from .acquisition import random_scores, select_top
+from .acquisition import select_top
 from .validation import (
     check_budget,
     check_features,
@@ -25,7 +39,20 @@ from .validation import (
     check_random_state,
 )
 
-__all__ = ["History", "class_probabilities", "initial_labels", "labels_to_accuracy", "run_loop", "run_strategies"]
+__all__ = [
+    "History",
+    "RandomSelector",
+    "ScoreSelector",
+    "class_probabilities",
+    "initial_labels",
+    "labels_to_accuracy",
+    "run_loop",
+    "run_strategies",
+]
+
+
+def _empty() -> np.ndarray:
+    return np.empty(0)
 
 
 @dataclass
@@ -36,14 +63,28 @@ class History:
     ----------
     n_labelled : numpy.ndarray of shape (n_rounds + 1,)
     accuracy : numpy.ndarray of shape (n_rounds + 1,)
-        Test accuracy of the model trained after each round.
+        Test accuracy of the model trained after each round (empty without a test set).
     chosen : list of numpy.ndarray
         Pool indices labelled in each round (round 0: the seed set).
+    positives : numpy.ndarray of shape (n_rounds + 1,)
+        Labelled examples of class 1 (the concept searched for), for binary labels; empty otherwise.
+    candidates : numpy.ndarray of shape (n_rounds + 1,)
+        Examples the selector chooses from in each round: the unlabelled pool,
+        or the SEALS candidate pool (the last entry: what a further round would get).
+    selection_seconds : numpy.ndarray of shape (n_rounds,)
+        Wall time of each round's selection (scoring, choosing and, for
+        SEALS, the candidate update); training is not included.
+    average_precision : numpy.ndarray of shape (n_rounds + 1,)
+        Test average precision of class 1, for binary labels with a test set; empty otherwise.
     """
 
     n_labelled: np.ndarray
     accuracy: np.ndarray
     chosen: list = field(default_factory=list)
+    positives: np.ndarray = field(default_factory=_empty)
+    candidates: np.ndarray = field(default_factory=_empty)
+    selection_seconds: np.ndarray = field(default_factory=_empty)
+    average_precision: np.ndarray = field(default_factory=_empty)
 
     @property
     def labelled(self) -> np.ndarray:
@@ -57,6 +98,10 @@ class History:
             for r, (n, a, c) in enumerate(zip(self.n_labelled, self.accuracy, self.chosen, strict=True))
         ]
 
+    def as_arrays(self) -> dict:
+        """Every per-round record as an array (``chosen`` left out: its rounds differ in length)."""
+        return {k: np.asarray(v) for k, v in self.__dict__.items() if k != "chosen"}
+
 
 def class_probabilities(model, X, n_classes: int) -> np.ndarray:
     """``model.predict_proba(X)`` with a column for every class 0..n_classes-1.
@@ -64,7 +109,7 @@ def class_probabilities(model, X, n_classes: int) -> np.ndarray:
     Early in active learning the labelled set may miss classes, and a fitted
     model then only knows some; the missing columns are zero.
     """
-    proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+    proba = _predict_proba(model, X)
     classes = np.asarray(model.classes_)
     if classes.size and (classes.min() < 0 or classes.max() >= n_classes):
         raise ValueError(
@@ -75,6 +120,68 @@ def class_probabilities(model, X, n_classes: int) -> np.ndarray:
     full = np.zeros((proba.shape[0], n_classes))
     full[:, classes.astype(int)] = proba
     return full
+
+
+def _predict_proba(model, X) -> np.ndarray:
+    """Class probabilities, float64; a lean path for a binary logistic regression.
+
+    scikit-learn's ``predict_proba`` re-validates X (a pass over every value)
+    and, for float32 rows, multiplies in float64, copying X to float64 first.
+    Here the decision values are one float32 mat-vec, then the sigmoid is
+    taken in float64 (so confident rows do not all round to 1.0 and tie). The
+    full scan and SEALS both score through this, so their costs compare fairly.
+    """
+    if type(model) is LogisticRegression and getattr(model, "coef_", np.empty((0, 0))).shape[0] == 1:
+        X = np.asarray(X)
+        coef = model.coef_[0].astype(X.dtype if X.dtype in (np.float32, np.float64) else np.float64)
+        z = (X @ coef).astype(np.float64) + float(model.intercept_[0])
+        p1 = expit(z)
+        return np.stack([1.0 - p1, p1], axis=1)
+    return np.asarray(model.predict_proba(X), dtype=np.float64)
+
+
+class ScoreSelector:
+    """The top batch by a score over the model's class probabilities: the lecture's strategy.
+
+    Parameters
+    ----------
+    score : callable
+        ``score(probs) -> scores``, probs of shape (m, n_classes), larger = label first.
+    n_classes : int, optional
+        Columns of probs; the model's classes when None.
+    """
+
+    def __init__(self, score, n_classes: int | None = None):
+        if not callable(score):
+            raise TypeError(f"score must be a function probs -> scores, got {score!r}.")
+        self.score = score
+        self.n_classes = n_classes
+
+    def select(self, model, X_pool, labelled, unlabelled, batch_size, rng):
+        n_classes = self.n_classes if self.n_classes is not None else len(model.classes_)
+        if unlabelled.size > len(X_pool) // 2:
+            # Most of the pool: score it in place and exclude the labelled, rather than copy its rows.
+            scores = np.asarray(self.score(class_probabilities(model, X_pool, n_classes)))
+            return select_top(scores, batch_size, exclude=labelled)
+        scores = np.asarray(self.score(class_probabilities(model, X_pool[unlabelled], n_classes)))
+        return unlabelled[select_top(scores, batch_size)]  # positions -> pool indices
+
+
+class RandomSelector:
+    """Passive learning: a seeded uniform draw from the unlabelled pool."""
+
+    def select(self, model, X_pool, labelled, unlabelled, batch_size, rng):
+        return unlabelled[select_top(rng.random(unlabelled.size), batch_size)]
+
+
+def _as_selector(score, n_classes):
+    if hasattr(score, "select"):
+        return score
+    if isinstance(score, str) and score == "random":
+        return RandomSelector()
+    if callable(score):
+        return ScoreSelector(score, n_classes)
+    raise TypeError(f"score must be a function probs -> scores, 'random' or a selector, got {score!r}.")
 
 
 def initial_labels(y, size: int, seed=None, *, min_classes: int = 2) -> np.ndarray:
@@ -101,8 +208,8 @@ def run_loop(
     estimator,
     X_pool,
     y_pool,
-    X_test,
-    y_test,
+    X_test=None,
+    y_test=None,
     *,
     score,
     initial,
@@ -111,6 +218,7 @@ def run_loop(
     n_classes: int | None = None,
     seed=None,
     progress: bool = False,
+    desc: str = "rounds",
 ) -> History:
     """Pool-based active learning: train, score the unlabelled pool, label the top batch.
 
@@ -121,14 +229,18 @@ def run_loop(
         for example ``LogisticRegression`` or :class:`dcai_al.models.TorchClassifier`.
     X_pool, y_pool : arrays
         The pool and its oracle labels (revealed only when chosen).
-    X_test, y_test : arrays
-        Held-out data for accuracy.
+    X_test, y_test : arrays, optional
+        Held-out data for accuracy (and, with binary labels, average precision).
     score : callable, "random", or a selector
         ``score(probs) -> scores`` (larger = label first, the top batch is
         labelled); ``"random"`` for passive learning; or an object with
         ``select(model, X_pool, labelled, unlabelled, batch_size, rng)``
         returning pool indices, for batch strategies such as k-centers
-        (:mod:`dcai_al.diversity`).
+        (:mod:`dcai_al.diversity`) or SEALS (:class:`dcai_al.seals.Seals`).
+        ``labelled`` and ``unlabelled`` are sorted pool indices; a selector
+        whose ``needs_unlabelled`` is False gets ``unlabelled=None`` (SEALS
+        keeps its own candidates: listing the unlabelled would cost a pass
+        over the pool each round).
     initial : array-like of int
         The seed set's pool indices.
     batch_size, n_rounds : int
@@ -136,9 +248,9 @@ def run_loop(
     n_classes : int, optional
         Number of classes; inferred from ``y_pool`` when None.
     seed : None, int or numpy.random.Generator
-        Used by the random strategy.
+        Used by the random strategy (and passed to selectors as ``rng``).
     progress : bool
-        Show a tqdm bar over rounds.
+        Show a tqdm bar over rounds, labelled ``desc``.
 
     Returns
     -------
@@ -157,44 +269,69 @@ def run_loop(
     """
     X_pool = check_features(X_pool, "X_pool", allow_tensor=False) if np.ndim(X_pool) == 2 else np.asarray(X_pool)
     y_pool = check_labels(y_pool, n=len(X_pool), name="y_pool")
-    y_test = check_labels(y_test, n=len(X_test), name="y_test")
+    if (X_test is None) != (y_test is None):
+        raise ValueError("give both X_test and y_test, or neither.")
+    if y_test is not None:
+        y_test = check_labels(y_test, n=len(X_test), name="y_test")
     n = len(X_pool)
     labelled = check_indices(initial, n, "initial", allow_empty=False)
     batch_size = check_positive_int(batch_size, "batch_size")
     n_rounds = check_positive_int(n_rounds, "n_rounds", minimum=0)
     check_budget(batch_size * max(n_rounds, 1), n - labelled.size, "batch_size * n_rounds")
-    is_selector = hasattr(score, "select")
-    if not (is_selector or callable(score) or (isinstance(score, str) and score == "random")):
-        raise TypeError(f"score must be a function probs -> scores, 'random' or a selector, got {score!r}.")
     n_classes = int(np.max(y_pool)) + 1 if n_classes is None else n_classes
-    rng = check_random_state(seed)
+    selector = _as_selector(score, n_classes)
+    return _run(
+        estimator, X_pool, y_pool, X_test, y_test, selector, labelled, batch_size, n_rounds,
+        check_random_state(seed), progress=progress, desc=desc,
+    )  # fmt: skip
 
+
+def _run(estimator, X, y, X_test, y_test, selector, labelled, batch_size, n_rounds, rng, *, progress, desc):
+    """The loop itself, on validated arguments. Nothing in a round costs a pass over the pool
+    unless the selector asks for the unlabelled list (a full scan does anyway)."""
+    n = len(X)
+    binary = bool(np.isin(y, (0, 1)).all())
     is_labelled = np.zeros(n, dtype=bool)
     is_labelled[labelled] = True
-    chosen = [labelled]
-    counts, accuracy = [], []
-    for r in tqdm(range(n_rounds + 1), desc="rounds", disable=not progress, leave=False):
-        model = clone(estimator).fit(X_pool[is_labelled], y_pool[is_labelled])
-        counts.append(int(is_labelled.sum()))
-        accuracy.append(float(np.mean(model.predict(X_test) == y_test)))
+    chosen = [labelled]  # the seed set in the order given
+    labelled = np.sort(labelled)
+    needs_unlabelled = getattr(selector, "needs_unlabelled", True)
+    if hasattr(selector, "start"):
+        selector.start(labelled)
+    rec = {"n": [], "acc": [], "ap": [], "pos": [], "cand": [], "sec": []}
+    for r in tqdm(range(n_rounds + 1), desc=desc, disable=not progress, leave=False):
+        model = clone(estimator).fit(X[labelled], y[labelled])
+        rec["n"].append(labelled.size)
+        if binary:
+            rec["pos"].append(int(y[labelled].sum()))
+        if X_test is not None:
+            rec["acc"].append(float(np.mean(model.predict(X_test) == y_test)))
+            if binary:
+                rec["ap"].append(float(average_precision_score(y_test, _predict_proba(model, X_test)[:, 1])))
+        n_unlabelled = n - labelled.size
+        rec["cand"].append(selector.n_candidates() if hasattr(selector, "n_candidates") else n_unlabelled)
         if r == n_rounds:
             break
-        unlabelled = np.flatnonzero(~is_labelled)
-        if is_selector:
-            picked = check_indices(
-                score.select(model, X_pool, np.flatnonzero(is_labelled), unlabelled, batch_size, rng), n, "selection"
-            )
-            if picked.size != batch_size or is_labelled[picked].any():
-                raise ValueError(f"the selector must return {batch_size} unlabelled pool indices, got {picked}.")
-        else:
-            if isinstance(score, str):
-                scores = random_scores(unlabelled.size, rng)
-            else:
-                scores = score(class_probabilities(model, X_pool[unlabelled], n_classes))
-            picked = unlabelled[select_top(np.asarray(scores), batch_size)]  # positions -> pool indices
+        start = time.perf_counter()
+        unlabelled = np.flatnonzero(~is_labelled) if needs_unlabelled else None
+        picked = np.asarray(selector.select(model, X, labelled, unlabelled, batch_size, rng))
+        rec["sec"].append(time.perf_counter() - start)
+        # The selector may be anyone's (a student's): check its answer, which costs O(batch) only.
+        picked = check_indices(picked, n, "selection")
+        if picked.size != batch_size or is_labelled[picked].any():
+            raise ValueError(f"the selector must return {batch_size} unlabelled pool indices, got {picked}.")
         is_labelled[picked] = True
+        labelled = np.sort(np.concatenate([labelled, picked]))
         chosen.append(picked)
-    return History(np.array(counts), np.array(accuracy), chosen)
+    return History(
+        np.array(rec["n"]),
+        np.array(rec["acc"]),
+        chosen,
+        positives=np.array(rec["pos"], dtype=np.int64),
+        candidates=np.array(rec["cand"], dtype=np.int64),
+        selection_seconds=np.array(rec["sec"]),
+        average_precision=np.array(rec["ap"]),
+    )
 
 
 def run_strategies(

@@ -17,21 +17,18 @@ Lecture: "Growing or Compressing Datasets", section *Practical Challenge 2: Big 
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-
-import faiss
 import numpy as np
-from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score
-from tqdm.auto import tqdm
 
-from .acquisition import entropy, select_top
-from .validation import check_features, check_indices, check_labels, check_positive_int, check_random_state
+from .acquisition import entropy
+from .loop import History, ScoreSelector, _run
+from .neighbour_index import INDEX_KINDS, as_faiss_array, build_index
+from .validation import check_indices, check_labels, check_positive_int, check_random_state
 
 __all__ = [
+    "INDEX_KINDS",
     "CandidatePool",
+    "Seals",
     "SealsHistory",
     "build_index",
     "most_likely_positive",
@@ -39,93 +36,8 @@ __all__ = [
     "run_seals",
 ]
 
-INDEX_KINDS = ("flat", "ivf", "hnsw")
-
-
-def _as_faiss_array(embeddings, name: str = "embeddings") -> np.ndarray:
-    """float32, C-contiguous, finite, 2-D: what faiss reads without surprises."""
-    X = check_features(embeddings, name, allow_tensor=False)
-    return np.ascontiguousarray(X, dtype=np.float32)
-
-
-def build_index(
-    embeddings,
-    kind: str = "flat",
-    *,
-    metric: str = "l2",
-    nlist: int | None = None,
-    nprobe: int = 8,
-    hnsw_m: int = 32,
-    ef_search: int = 128,
-    use_gpu: bool = False,
-    seed: int = 0,
-):
-    """A faiss index over the pool's embeddings.
-
-    Parameters
-    ----------
-    embeddings : array-like of shape (n, d)
-        Converted to float32.
-    kind : {"flat", "ivf", "hnsw"}
-        ``"flat"``: exact search (``IndexFlatL2`` or ``IndexFlatIP``).
-        ``"ivf"``: an inverted file over ``nlist`` k-means cells; a query scans
-        the ``nprobe`` nearest cells only. ``"hnsw"``: a navigable small-world
-        graph with ``hnsw_m`` links per node.
-    metric : {"l2", "ip"}
-        Euclidean distance, or inner product (cosine on normalised vectors).
-    nlist : int, optional
-        IVF cells; default ``sqrt(n)``, capped so each cell trains on at least
-        39 points. k-means trains on a seeded sample of 64 points per cell.
-    nprobe : int
-        IVF cells scanned per query: more is slower and closer to exact.
-    hnsw_m, ef_search : int
-        HNSW links per node, and the search breadth (higher = better recall).
-    use_gpu : bool
-        Move the index to every visible GPU (needs the faiss GPU build).
-    seed : int
-        Seeds the IVF training sample and k-means.
-
-    Returns
-    -------
-    faiss.Index
-        Holds all n rows, in order: faiss ids are pool indices.
-
-    Examples
-    --------
-    >>> X = np.random.default_rng(0).standard_normal((100, 8)).astype(np.float32)
-    >>> index = build_index(X)
-    >>> index.ntotal, int(index.search(X[:1], 1)[1][0, 0])
-    (100, 0)
-    """
-    X = _as_faiss_array(embeddings)
-    n, d = X.shape
-    if kind not in INDEX_KINDS:
-        raise ValueError(f"kind must be one of {INDEX_KINDS}, got {kind!r}.")
-    if metric not in ("l2", "ip"):
-        raise ValueError(f"metric must be 'l2' or 'ip', got {metric!r}.")
-    faiss_metric = faiss.METRIC_L2 if metric == "l2" else faiss.METRIC_INNER_PRODUCT
-    if kind == "flat":
-        index = faiss.IndexFlatL2(d) if metric == "l2" else faiss.IndexFlatIP(d)
-    elif kind == "ivf":
-        nlist = int(min(np.sqrt(n), n // 39)) if nlist is None else check_positive_int(nlist, "nlist")
-        if nlist < 1 or nlist > n:
-            raise ValueError(f"nlist={nlist} must lie in [1, n={n}]; the pool is too small for an IVF index.")
-        quantizer = faiss.IndexFlatL2(d) if metric == "l2" else faiss.IndexFlatIP(d)
-        index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss_metric)
-        index.cp.seed = seed
-        sample = check_random_state(seed).choice(n, size=min(n, 64 * nlist), replace=False)
-        index.train(X[np.sort(sample)])
-        index.nprobe = check_positive_int(nprobe, "nprobe")  # cells scanned per query
-        index.__dict__["_dcai_quantizer"] = quantizer  # keep the quantizer alive with the index
-    else:
-        index = faiss.IndexHNSWFlat(d, check_positive_int(hnsw_m, "hnsw_m"), faiss_metric)
-        index.hnsw.efSearch = check_positive_int(ef_search, "ef_search")
-    index.add(X)
-    if use_gpu:
-        if not hasattr(faiss, "StandardGpuResources") or faiss.get_num_gpus() == 0:
-            raise ValueError("use_gpu=True needs the faiss GPU build and a visible GPU; this faiss has neither.")
-        index = faiss.index_cpu_to_all_gpus(index)
-    return index
+#: One history type for every loop; the old name stays for the labs and notebooks.
+SealsHistory = History
 
 
 def neighbours_without_self(ids: np.ndarray, query_ids: np.ndarray) -> list[np.ndarray]:
@@ -200,7 +112,7 @@ class CandidatePool:
     def __init__(self, index, embeddings, k: int):
         self.index = index
         # A sharded pool (dcai_al.scale) serves rows on demand instead of living in memory.
-        self.embeddings = embeddings if getattr(embeddings, "lazy_rows", False) else _as_faiss_array(embeddings)
+        self.embeddings = embeddings if getattr(embeddings, "lazy_rows", False) else as_faiss_array(embeddings)
         self.n = self.embeddings.shape[0]
         if index.ntotal != self.n:
             raise ValueError(f"the index holds {index.ntotal} vectors but embeddings has {self.n} rows.")
@@ -227,6 +139,11 @@ class CandidatePool:
         if self._is_labelled[new].any():
             first = int(new[self._is_labelled[new]][0])
             raise ValueError(f"newly_labelled holds {first}, which was labelled before; pass each index once.")
+        self._update(new)
+        return self
+
+    def _update(self, new: np.ndarray) -> None:
+        """:meth:`update` on checked input: distinct, in range, never labelled before."""
         self._is_labelled[new] = True
         self._labelled = np.union1d(self._labelled, new)
         kept = self._candidates[~self._is_labelled[self._candidates]]
@@ -234,12 +151,14 @@ class CandidatePool:
         if new.size:
             queries = np.ascontiguousarray(self.embeddings[new], dtype=np.float32)
             _, ids = self.index.search(queries, self.k + 1)
-            found = np.unique(np.concatenate(neighbours_without_self(ids, new)))
+            # Each query's own id and -1 (no neighbour) dropped, as neighbours_without_self does row by row.
+            ids = ids[:, : self.k + 1]
+            keep = (ids >= 0) & (ids != new[:, None])
+            found = np.unique(_first_k_per_row(ids, keep, self.k))
             fresh = found[~self._is_candidate[found] & ~self._is_labelled[found]]
             self._is_candidate[fresh] = True
             kept = np.sort(np.concatenate([kept, fresh]))
         self._candidates = kept
-        return self
 
     @property
     def candidates(self) -> np.ndarray:
@@ -253,6 +172,12 @@ class CandidatePool:
         return int(self._candidates.size)
 
 
+def _first_k_per_row(ids: np.ndarray, keep: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` kept entries of each row, flattened: neighbours_without_self without a Python loop."""
+    rank = np.cumsum(keep, axis=1)  # 1-based position among the kept entries of its row
+    return ids[keep & (rank <= k)]
+
+
 def most_likely_positive(probs):
     """Active search: the probability of the positive class (column 1) as the score."""
     probs = np.asarray(probs)
@@ -261,20 +186,64 @@ def most_likely_positive(probs):
     return probs[:, 1]
 
 
-@dataclass
-class SealsHistory:
-    """Per round (round 0 = the seed set): labels, positives found, candidate-pool size,
-    the selection step's wall time, and test average precision."""
+class Seals:
+    """SEALS as a candidate restriction around any selector.
 
-    n_labelled: list = field(default_factory=list)
-    positives: list = field(default_factory=list)
-    candidates: list = field(default_factory=list)
-    selection_seconds: list = field(default_factory=list)
-    average_precision: list = field(default_factory=list)
-    chosen: list = field(default_factory=list)
+    Each round the wrapped selector chooses from the candidate pool (the
+    unlabelled nearest neighbours of the labelled set) instead of the whole
+    unlabelled pool, and the batch it picks then joins the labelled set and
+    brings its own neighbours in. When the candidate pool holds fewer than a
+    batch, the whole unlabelled pool is used for that round.
 
-    def as_arrays(self) -> dict:
-        return {k: np.asarray(v) for k, v in self.__dict__.items() if k != "chosen"}
+    Parameters
+    ----------
+    selector : selector
+        Anything with ``select(model, X_pool, labelled, unlabelled, batch_size, rng)``,
+        e.g. :class:`dcai_al.loop.ScoreSelector` (entropy, most likely positive)
+        or :class:`dcai_al.diversity.KCenterSelector`.
+    pool : CandidatePool
+        Empty; :func:`dcai_al.loop.run_loop` fills it with the seed set.
+
+    Examples
+    --------
+    >>> from dcai_al.loop import ScoreSelector, run_loop
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = np.random.default_rng(0).standard_normal((200, 4)).astype(np.float32)
+    >>> y = (X[:, 0] > 1).astype(int)
+    >>> seals = Seals(ScoreSelector(most_likely_positive), CandidatePool(build_index(X), X, k=5))
+    >>> h = run_loop(LogisticRegression(), X, y, score=seals, initial=[int(np.argmax(y)), 1, 2, 3],
+    ...              batch_size=5, n_rounds=2)
+    >>> h.n_labelled.tolist()
+    [4, 9, 14]
+    """
+
+    #: The loop need not list the unlabelled pool (a pass over n) for this selector.
+    needs_unlabelled = False
+
+    def __init__(self, selector, pool: CandidatePool):
+        if not hasattr(selector, "select"):
+            raise TypeError(f"selector must have a select(...) method, got {selector!r}.")
+        if not isinstance(pool, CandidatePool):
+            raise TypeError(f"pool must be a CandidatePool, got {type(pool).__name__}.")
+        self.selector = selector
+        self.pool = pool
+
+    def start(self, labelled: np.ndarray) -> None:
+        """Seed the candidate pool with the seed set (sorted pool indices)."""
+        self.pool._update(np.setdiff1d(labelled, self.pool._labelled))
+
+    def n_candidates(self) -> int:
+        return len(self.pool)
+
+    def select(self, model, X_pool, labelled, unlabelled, batch_size, rng):
+        if len(self.pool) >= batch_size:
+            choose_from = self.pool._candidates  # sorted; never written to by the selector
+        else:  # too few candidates to fill a batch: this round scans the whole unlabelled pool
+            choose_from = np.flatnonzero(~self.pool._is_labelled)
+        picked = self.selector.select(model, X_pool, labelled, choose_from, batch_size, rng)
+        picked = check_indices(picked, self.pool.n, "selection")  # O(batch): the selector may be anyone's
+        self.pool.update(picked)
+        return picked
 
 
 def run_seals(
@@ -292,11 +261,13 @@ def run_seals(
     X_test=None,
     y_test=None,
     progress: bool = False,
-) -> SealsHistory:
+) -> History:
     """The pool-based loop of Lab 1, scoring only the SEALS candidate pool.
 
-    With ``restrict=False`` the same loop scores the whole unlabelled pool
-    (the baseline), so the two differ in nothing but the candidates.
+    A thin wrapper: :func:`dcai_al.loop.run_loop`'s loop with
+    ``Seals(ScoreSelector(score), CandidatePool(index, embeddings, k))`` as
+    the selector. With ``restrict=False`` the same loop scores the whole
+    unlabelled pool (the baseline), so the two differ in nothing but the candidates.
 
     Parameters
     ----------
@@ -323,11 +294,13 @@ def run_seals(
 
     Returns
     -------
-    SealsHistory
+    History
         ``selection_seconds`` times scoring, choosing the batch and updating
-        the candidate pool; model training is not included (it is the same for both).
+        the candidate pool; model training is not included (it is the same
+        for both). ``candidates`` is the candidate pool's size (SEALS) or the
+        unlabelled pool's (full scan), per round.
     """
-    X = _as_faiss_array(embeddings)
+    X = as_faiss_array(embeddings)
     n = X.shape[0]
     y = check_labels(y, n=n, name="y")
     if not np.isin(y, (0, 1)).all():
@@ -337,41 +310,15 @@ def run_seals(
         raise ValueError("initial must hold both a positive and a negative example to train the first model.")
     n_rounds = check_positive_int(n_rounds, "n_rounds", minimum=0)
     batch_size = check_positive_int(batch_size, "batch_size")
-    if not callable(score):
-        raise TypeError(f"score must be a function probs -> scores, got {score!r}.")
-    estimator = LogisticRegression(max_iter=1000, class_weight="balanced") if estimator is None else estimator
-    pool = None
+    if (X_test is None) != (y_test is None):
+        raise ValueError("give both X_test and y_test, or neither.")
+    if y_test is not None:
+        y_test = check_labels(y_test, n=len(X_test), name="y_test")
+    selector = ScoreSelector(score, n_classes=2)
     if restrict:
-        pool = CandidatePool(build_index(X) if index is None else index, X, k)
-        pool.update(labelled)
-    is_labelled = np.zeros(n, dtype=bool)
-    is_labelled[labelled] = True
-    history = SealsHistory()
-    history.chosen.append(labelled)
-    for r in tqdm(
-        range(n_rounds + 1), desc="SEALS rounds" if restrict else "full-scan rounds", disable=not progress, leave=False
-    ):
-        model = clone(estimator).fit(X[is_labelled], y[is_labelled])
-        history.n_labelled.append(int(is_labelled.sum()))
-        history.positives.append(int(y[is_labelled].sum()))
-        if X_test is not None:
-            history.average_precision.append(float(average_precision_score(y_test, model.predict_proba(X_test)[:, 1])))
-        if r == n_rounds:
-            history.candidates.append(len(pool) if pool else int(n - is_labelled.sum()))
-            break
-        start = time.perf_counter()
-        if pool is not None and len(pool) >= batch_size:
-            candidates = pool.candidates
-            history.candidates.append(int(candidates.size))
-            picked = candidates[select_top(np.asarray(score(model.predict_proba(X[candidates]))), batch_size)]
-        else:  # the full scan, or a candidate pool too small to fill a batch
-            history.candidates.append(int(n - labelled.size))
-            # Score the pool in place and exclude the labelled: no copy of X per round.
-            picked = select_top(np.asarray(score(model.predict_proba(X))), batch_size, exclude=labelled)
-        if pool is not None:
-            pool.update(picked)
-        history.selection_seconds.append(time.perf_counter() - start)
-        is_labelled[picked] = True
-        labelled = np.concatenate([labelled, picked])
-        history.chosen.append(picked)
-    return history
+        selector = Seals(selector, CandidatePool(build_index(X) if index is None else index, X, k))
+    estimator = LogisticRegression(max_iter=1000, class_weight="balanced") if estimator is None else estimator
+    return _run(
+        estimator, X, y, X_test, y_test, selector, labelled, batch_size, n_rounds, check_random_state(0),
+        progress=progress, desc="SEALS rounds" if restrict else "full-scan rounds",
+    )  # fmt: skip

@@ -91,7 +91,7 @@ def test_seals_finds_the_rare_concept_like_the_full_scan(rare_pool):
     )
     seals = run_seals(X, y, **kw)
     full = run_seals(X, y, restrict=False, **kw)
-    assert seals.n_labelled == full.n_labelled == list(range(100, 210, 10))
+    assert seals.n_labelled.tolist() == full.n_labelled.tolist() == list(range(100, 210, 10))
     assert seals.positives[-1] >= 0.9 * full.positives[-1] > seals.positives[0]
     assert max(seals.candidates) < 0.5 * len(X) and min(full.candidates) > 0.9 * len(X)
     assert len(seals.selection_seconds) == 10 and len(seals.average_precision) == 11
@@ -131,3 +131,41 @@ def test_bad_input(call, error, word):
     X = np.random.default_rng(0).standard_normal((100, 4)).astype(np.float32)
     with pytest.raises(error, match=word):
         call(X)
+
+
+def test_an_empty_candidate_pool_is_reported_as_empty_not_as_the_whole_pool(rng):
+    # An empty CandidatePool has len 0, so a slip like `if pool` treats it as "no pool" (the full scan).
+    # Label a whole cluster: every neighbour is labelled, the candidate pool is empty, 30 points remain.
+    X = np.concatenate([rng.standard_normal((10, 3)), 100 + rng.standard_normal((30, 3))]).astype(np.float32)
+    y = np.zeros(40, dtype=int)
+    y[:2] = 1
+    h = run_seals(X, y, initial=np.arange(10), n_rounds=0, k=3)
+    assert list(h.candidates) == [0]
+
+
+@pytest.mark.parametrize("n", [5, 38, 39, 100])
+def test_an_ivf_index_never_has_zero_cells(n, rng):
+    # The old rule min(sqrt(n), n // 39) gave nlist = 0 below 39 points.
+    X = rng.standard_normal((n, 4)).astype(np.float32)
+    index = build_index(X, "ivf")
+    assert index.nlist >= 1 and index.ntotal == n
+    assert int(index.search(X[:1], 1)[1][0, 0]) == 0
+
+
+def test_nprobe_is_chosen_for_the_target_recall_and_the_quantizer_outlives_its_name(rng, capsys):
+    import gc
+
+    from dcai_al.neighbour_index import exact_neighbours, recall_at
+
+    X = rng.standard_normal((20_000, 16)).astype(np.float32)
+    index = build_index(X, "ivf", verbose=True)  # no reference to the quantizer is kept by the kit
+    gc.collect()
+    assert "nprobe=" in capsys.readouterr().out
+    queries = X[rng.choice(len(X), 300, replace=False)]
+    exact = exact_neighbours(queries, [(0, X[:7000]), (7000, X[7000:])], 10)  # block by block = all at once
+    assert np.array_equal(exact, exact_neighbours(queries, [(0, X)], 10))
+    assert recall_at(index, queries, exact) >= 0.93  # target 0.95 on other queries; this sample may differ a little
+    if index.nprobe > 1:
+        index.nprobe //= 2
+        assert recall_at(index, queries, exact) < 0.97  # the smallest breadth that reaches the target, not more
+    assert build_index(X, "ivf", nprobe=8).nprobe == 8
