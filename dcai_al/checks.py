@@ -53,7 +53,7 @@ __all__ = [
 SUBJECT_MODULES = ("dcai_al.acquisition", "dcai_al.threshold", "dcai_al.diversity", "dcai_al.seals", "dcai_al.proxy")
 
 
-#: Lines a failure takes in a notebook: the case, its inputs, expected, got, a hint and what numpy warned.
+#: Lines a failure takes in a notebook: the case, its inputs, expected, got, a hint and the warnings seen.
 MAX_LINES = 8
 
 
@@ -222,7 +222,7 @@ def _warning_note() -> str:
     """A line for a wrong answer's message: the warnings its last call raised, if any."""
     if not _warned:
         return ""
-    return "\n  while it ran, numpy warned: " + "; ".join(_warned)[:200]
+    return "\n  warnings while it ran: " + "; ".join(_warned)[:200]
 
 
 def _argument_name(fn, i: int) -> str | None:
