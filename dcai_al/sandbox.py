@@ -67,8 +67,10 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -77,6 +79,7 @@ __all__ = [
     "Limits",
     "SandboxUnavailable",
     "available",
+    "cgroup_controllers",
     "cut_outputs",
     "describe",
     "write_kernelspec",
@@ -382,7 +385,7 @@ def describe(limits: Limits | None = None) -> dict:
     ['cpu_seconds', 'file_size', 'memory', 'processes']
     """
     limits = Limits() if limits is None else limits
-    cgroups = {c for c, _ in _cgroup_parents()}
+    cgroups = cgroup_controllers()
     root = os.getuid() == 0
     memory = "RLIMIT_DATA per process" + (" and the sandbox's memory cgroup" if "memory" in cgroups else "")
     if "pids" in cgroups:
@@ -400,11 +403,120 @@ def describe(limits: Limits | None = None) -> dict:
 # ---------------------------------------------------------------- cgroups
 
 CGROUP_PREFIX = "dcai-al-sandbox-"
+#: The files that set each limit, cgroup v2 first, then v1 (None: the limit's value; 0: no swap).
+CGROUP_FILES = {
+    "memory": {2: {"memory.max": None, "memory.swap.max": 0}, 1: {"memory.limit_in_bytes": None}},
+    "pids": {2: {"pids.max": None}, 1: {"pids.max": None}},
+}
 
 
-def _cgroup_parents() -> list[tuple[str, Path]]:
-    """(controller, folder) pairs where this process may create a child cgroup for the sandbox."""
-    return []
+def _cgroup_mounts() -> dict:
+    """Controller -> (version, folder of this process's cgroup), from /proc/self/{mountinfo,cgroup}."""
+    try:
+        mountinfo = Path("/proc/self/mountinfo").read_text().splitlines()
+        membership = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return {}
+    mounts = {}  # "v2", or a v1 hierarchy's controllers ("memory", "pids") -> (mount root, mount point)
+    for line in mountinfo:
+        left, _, right = line.partition(" - ")
+        fields, (fstype, _source, options) = left.split(), right.split()[:3]
+        if fstype == "cgroup2":
+            mounts["v2"] = (fields[3], fields[4])
+        elif fstype == "cgroup":
+            key = ",".join(sorted(o for o in options.split(",") if o in CGROUP_FILES))
+            if key:
+                mounts.setdefault(key, (fields[3], fields[4]))
+    found = {}
+    for line in membership:
+        _, controllers, path = line.split(":", 2)
+        key = ",".join(sorted(c for c in controllers.split(",") if c in CGROUP_FILES))
+        if controllers == "" and "v2" in mounts:
+            root, point = mounts["v2"]
+            folder = Path(point, os.path.relpath(path, root))
+            try:
+                delegated = (folder / "cgroup.subtree_control").read_text().split()
+            except OSError:
+                delegated = []
+            for controller in CGROUP_FILES:
+                if controller in delegated:  # v2 wins over v1 for the same controller
+                    found[controller] = (2, folder)
+        elif key and key in mounts:
+            root, point = mounts[key]
+            for controller in key.split(","):
+                found.setdefault(controller, (1, Path(point, os.path.relpath(path, root))))
+    return found
+
+
+def cgroup_controllers() -> set[str]:
+    """The cgroup controllers (``"memory"``, ``"pids"``) a sandbox started from this process gets.
+
+    Those whose cgroup (v2 with the controller delegated, or v1) this
+    process may create children in; the others' limits fall back to rlimits.
+
+    Examples
+    --------
+    >>> cgroup_controllers() <= {"memory", "pids"}
+    True
+    """
+    return {c for c, (_, folder) in _cgroup_mounts().items() if os.access(folder, os.W_OK)}
+
+
+def _make_cgroups(limits: dict) -> list[Path]:
+    """Create this sandbox's cgroups with their limits; [] where none can be made (then rlimits only)."""
+    made = []
+    for controller, (version, parent) in _cgroup_mounts().items():
+        if not os.access(parent, os.W_OK):
+            continue
+        _sweep(parent)
+        folder = parent / f"{CGROUP_PREFIX}{os.getpid()}"
+        try:
+            folder.mkdir(exist_ok=True)
+            for name, value in CGROUP_FILES[controller][version].items():
+                value = limits["memory" if controller == "memory" else "processes"] if value is None else value
+                if (folder / name).exists():
+                    (folder / name).write_text(str(value))
+            if version == 1 and controller == "memory" and (folder / "memory.memsw.limit_in_bytes").exists():
+                (folder / "memory.memsw.limit_in_bytes").write_text(str(limits["memory"]))  # no swap either
+        except OSError as error:
+            print(f"dcai_al.sandbox: no {controller} cgroup ({error}); rlimits only", file=sys.stderr)
+            _remove_cgroup(folder)
+            continue
+        made.append(folder)
+    return made
+
+
+def _sweep(parent: Path) -> None:
+    """Remove the cgroups of sandboxes whose launcher was killed (empty ones only: rmdir refuses the rest)."""
+    for folder in parent.glob(f"{CGROUP_PREFIX}*"):
+        pid = folder.name.removeprefix(CGROUP_PREFIX)
+        try:
+            os.kill(int(pid), 0)
+        except (ValueError, ProcessLookupError):
+            _remove_cgroup(folder)
+        except PermissionError:
+            pass
+
+
+def _remove_cgroup(folder: Path) -> None:
+    """Kill what is left in ``folder``, then remove it."""
+    for _ in range(50):
+        try:
+            pids = [int(p) for p in (folder / "cgroup.procs").read_text().split()]
+        except OSError:
+            pids = []
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.02)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 # ---------------------------------------------------------------- launcher (runs as a script)
@@ -425,7 +537,12 @@ def _set_rlimits(limits: dict) -> None:
 
 
 def _launch(plan_path: str, connection_file: str, extra: list[str]) -> None:
-    """Start the sandboxed kernel: filter the environment, set limits, exec bwrap."""
+    """Start the sandboxed kernel: filter the environment, set the limits, run bwrap.
+
+    Without cgroups, this process becomes ``bwrap``. With them, it stays as
+    bwrap's parent (``--die-with-parent``), forwards SIGTERM, and removes the
+    cgroups when the sandbox ends.
+    """
     plan = json.loads(Path(plan_path).read_text())
     runtime = Path(plan["runtime"])
     conn = Path(connection_file).resolve()
@@ -437,8 +554,30 @@ def _launch(plan_path: str, connection_file: str, extra: list[str]) -> None:
     env = {k: os.environ[k] for k in plan["pass_env"] if k in os.environ}
     env.update(plan["env"])
     argv = [*plan["bwrap"], "--", *plan["kernel"], str(conn), *extra]
-    _set_rlimits(plan["limits"])
-    os.execve(argv[0], argv, env)
+    groups = _make_cgroups(plan["limits"]) if plan.get("cgroups", True) else []
+    if not groups:
+        _set_rlimits(plan["limits"])
+        os.execve(argv[0], argv, env)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for folder in groups:
+                (folder / "cgroup.procs").write_text(str(os.getpid()))
+            _set_rlimits(plan["limits"])
+            os.execve(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    signal.signal(signal.SIGTERM, lambda signum, frame: os.kill(pid, signum))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts are messages to the kernel
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+    for folder in groups:
+        _remove_cgroup(folder)
+    sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
 
 def _main(argv: list[str]) -> None:

@@ -53,12 +53,12 @@ def kernel(course, monkeypatch):
     """Run cells in the sandboxed kernel, in the student's folder; returns the executed notebook."""
     folder = Path(tempfile.mkdtemp(prefix="sbx-"))  # short: the socket paths live in it
     workdir = course / "autograded" / "alice" / "lab1"
-    info = sandbox.write_kernelspec(folder, workdir=workdir)
-    for name, value in info["env"].items():
-        monkeypatch.setenv(name, value)
 
-    def run(*cells, timeout=30, **given):
+    def run(*cells, timeout=30, limits=None, **given):
         """Execute ``cells`` (dedented) after a first cell that imports os and json and sets ``given``."""
+        info = sandbox.write_kernelspec(folder, workdir=workdir, limits=limits)
+        for name, value in info["env"].items():
+            monkeypatch.setenv(name, value)
         setup = "import json, os\n" + "".join(f"{name} = {value!r}\n" for name, value in given.items())
         sources = [setup, *(textwrap.dedent(c).strip() for c in cells)]
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in sources])
@@ -241,15 +241,63 @@ def test_a_process_left_behind_dies_with_the_kernel(kernel):
 
 def test_memory_is_capped(kernel):
     # 3 GB, touched page by page (np.ones), against the 2 GB default.
-    hog = (
-        "import numpy as np\ntry:\n    a = np.ones(3 * 2**30, dtype=np.uint8)\n    print('allocated')\n"
-        "except MemoryError:\n    print('MemoryError')"
-    )
+    hog = """
+    import numpy as np
+    try:
+        a = np.ones(3 * 2**30, dtype=np.uint8)
+        print('allocated')
+    except MemoryError:
+        print('MemoryError')
+    """
     try:
         nb = kernel(hog, "print('alive')")
     except DeadKernelError:
         return  # killed at the cgroup's limit: bounded too
     assert [text(c) for c in nb.cells] == ["MemoryError\n", "alive\n"]
+
+
+@pytest.mark.skipif("memory" not in sandbox.cgroup_controllers(), reason="no writable memory cgroup here")
+def test_memory_is_capped_for_the_whole_sandbox(kernel):
+    # Two processes of 400 MB each fit their own RLIMIT_DATA of 600 MB, not the sandbox's 600 MB together.
+    nb = kernel(
+        """
+        import subprocess, sys, time
+        hog = 'import time; b = bytearray(400 * 2**20); time.sleep(30)'
+        procs = [subprocess.Popen([sys.executable, '-c', hog]) for _ in range(2)]
+        deadline = time.monotonic() + 20
+        while all(p.poll() is None for p in procs) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        print(sorted(p.poll() is not None and p.returncode for p in procs))
+        for p in procs:
+            p.kill()
+        """,
+        limits=sandbox.Limits(memory=600 << 20),
+    )
+    assert -9 in json.loads(text(nb.cells[0]).replace("False", "0"))  # one was killed by the OOM killer
+
+
+@pytest.mark.skipif(
+    os.getuid() == 0 and "pids" not in sandbox.cgroup_controllers(),
+    reason="as root, only a pids cgroup limits processes, and none is writable here",
+)
+def test_the_process_count_is_capped(kernel):
+    nb = kernel(
+        """
+        import subprocess
+        procs = []
+        try:
+            for _ in range(60):
+                procs.append(subprocess.Popen(['sleep', '60']))
+        except OSError as e:
+            print(len(procs), type(e).__name__)
+        for p in procs:
+            p.kill()
+            p.wait()
+        """,
+        limits=sandbox.Limits(processes=40),
+    )
+    started, error = text(nb.cells[0]).split()
+    assert 0 < int(started) < 40 and error == "BlockingIOError"
 
 
 def test_a_10_mb_print_is_cut_to_1_mb(kernel, tmp_path):
