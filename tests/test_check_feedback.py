@@ -4,6 +4,10 @@ An executed notebook's error output is what JupyterLab shows and what nbgrader's
 (its ``traceback`` field), so the test reads that field from a real kernel.
 """
 
+import html
+import os
+import re
+
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -22,10 +26,15 @@ CELLS = {
 
 
 @pytest.fixture(scope="module")
-def outputs():
+def executed():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in CELLS.values()])
     NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True).execute()
-    return {name: cell.outputs for name, cell in zip(CELLS, nb.cells, strict=True)}
+    return nb
+
+
+@pytest.fixture(scope="module")
+def outputs(executed):
+    return {name: cell.outputs for name, cell in zip(CELLS, executed.cells, strict=True)}
 
 
 @pytest.mark.parametrize("cell", ["wrong", "unfinished", "looping"])
@@ -47,3 +56,28 @@ def test_a_correct_answer_that_makes_numpy_warn_writes_nothing_to_stderr(outputs
     streams = {out.name: out.text for out in outputs["warns"] if out.output_type == "stream"}
     assert "stderr" not in streams, streams["stderr"]  # nbgrader gives 0 points to a cell that writes to stderr
     assert "entropy: all 6 cases passed" in streams["stdout"]
+
+
+def _feedback_html(nb) -> str:
+    """The notebook as nbgrader 0.9's feedback page renders it (its template, as GenerateFeedback configures it)."""
+    import nbgrader
+    from nbconvert.exporters import HTMLExporter
+
+    formgrader = os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader")
+    exporter = HTMLExporter(
+        template_name="feedback",
+        extra_template_basedirs=[os.path.join(formgrader, "templates")],
+        extra_template_paths=[os.path.join(formgrader, "static", "node_modules", "bootstrap", "dist", "css")],
+    )
+    resources = {"nbgrader": {"notebook": "lab", "score": 0, "max_score": 1, "late_penalty": 0}}
+    return exporter.from_notebook_node(nb, resources=resources)[0]
+
+
+def test_the_feedback_page_shows_each_failure_in_a_few_lines_without_kit_frames(executed):
+    page = _feedback_html(executed)
+    errors = re.findall(r'output_error">\s*<pre>(.*?)</pre>', page, flags=re.S)
+    assert len(errors) == 3  # wrong, unfinished, looping
+    for error in errors:
+        text = html.unescape(re.sub(r"<[^>]+>", "", error)).strip()
+        assert text.startswith("CheckFailed: ") and len(text.splitlines()) <= MAX_LINES, text
+        assert "dcai_al/" not in text and "During handling" not in text
