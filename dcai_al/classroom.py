@@ -487,7 +487,7 @@ def rehearse(labs=None, *, root=None, timeout: int | None = None, out=None):
             lab: write_class(lab, submitted, release_dir=root / "labs", solutions_dir=root / "solutions")
             for lab in labs
         }
-        rows = autograde(submitted, root=root, timeout=timeout, out=out)
+        rows = autograde(submitted, root=root, timeout=timeout, out=out).rows
     problems = []
     for lab, class_ in written.items():
         points = graded_cells(_load(root / "labs" / lab / f"{lab}.ipynb"))

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+COURSE_HELP = "the course folder (default: the current folder if it is a course, else the kit's checkout)"
+
 
 def _parser() -> argparse.ArgumentParser:
     from .experiments import LABS
@@ -33,13 +35,23 @@ def _parser() -> argparse.ArgumentParser:
 
     rel = sub.add_parser("release", help="regenerate labs/ from solutions/ through nbgrader")
     rel.add_argument("names", nargs="*", help="assignments (default: all)")
+    rel.add_argument("--course", type=Path, default=None, help=COURSE_HELP)
 
-    grade = sub.add_parser("autograde", help="autograde a folder of submissions with nbgrader")
-    grade.add_argument("submissions", type=Path, help="folder laid out as <student>/<assignment>/<notebook>.ipynb")
+    grade = sub.add_parser(
+        "autograde", help="autograde a folder of submissions with nbgrader, each student on its own, in parallel"
+    )
+    grade.add_argument("submissions", type=Path, help="folder laid out as <student>/<lab>/<lab>.ipynb")
+    grade.add_argument(
+        "--out", type=Path, default=Path("grading"), help="results folder (default grading/): CSVs, feedback, gradebook"
+    )
+    grade.add_argument("--course", type=Path, default=None, help=COURSE_HELP)
+    grade.add_argument("--workers", type=int, default=None, help="local worker processes (default: one per core)")
+    grade.add_argument("--scheduler", default=None, help="grade on a running Dask cluster (tcp://host:8786)")
+    grade.add_argument("--force", action="store_true", help="grade every notebook again, even unchanged ones")
     grade.add_argument("--full-size", action="store_true", help="run the notebooks' experiments at full size")
     grade.add_argument("--timeout", type=int, default=None, help="per-cell time limit in seconds")
-    grade.add_argument("--out", type=Path, default=None, help="write grades.csv, feedback/ (HTML) and autograded/ here")
-    grade.add_argument("--keep", type=Path, default=None, help="copy the whole scratch course (gradebook too) here")
+    grade.add_argument("--keep", type=Path, default=None, help="also write a whole nbgrader course here")
+    grade.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
     rehearse = sub.add_parser(
         "rehearse", help="autograde a simulated class (typical mistakes, loops, tampering) and judge the grades"
@@ -101,19 +113,15 @@ def main(argv=None) -> int:
         print(f"Report: {config.out_dir / 'report.md'}")
         return 0
     if args.command == "release":
-        from .grading import release
+        from .grading import course_root, release
 
-        for path in release(args.names or None):
+        root = course_root(args.course)
+        print(f"Course: {root}")
+        for path in release(args.names or None, root=root):
             print(f"released {path}")
         return 0
     if args.command == "autograde":
-        from .grading import autograde, score_table
-
-        rows = autograde(args.submissions, quick=not args.full_size, timeout=args.timeout, out=args.out, keep=args.keep)
-        print(score_table(rows))
-        if args.out is not None:
-            print(f"Grades: {args.out / 'grades.csv'}  Feedback: {args.out / 'feedback'}")
-        return 0
+        return _autograde(args)
     if args.command == "rehearse":
         from .classroom import rehearse
         from .grading import score_table
@@ -129,6 +137,38 @@ def main(argv=None) -> int:
     if args.command == "scale":
         return _scale(args)
     return 2  # unreachable: argparse requires a command
+
+
+def _autograde(args) -> int:
+    from .grading import autograde, course_root, score_table
+
+    try:
+        root = course_root(args.course)
+        print(f"Course: {root}", flush=True)
+        result = autograde(
+            args.submissions,
+            root=root,
+            out=args.out,
+            quick=not args.full_size,
+            timeout=args.timeout,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            force=args.force,
+            keep=args.keep,
+            progress=not args.no_progress,
+        )
+    except (FileNotFoundError, FileExistsError, ValueError) as exc:  # the instructor's input: say what is wrong
+        print(f"dcai-al autograde: {exc}", file=sys.stderr)
+        return 2
+    if len({r.student for r in result.rows}) <= 40:
+        for lab in sorted({r.assignment for r in result.rows}):
+            print(f"{lab}\n{score_table([r for r in result.rows if r.assignment == lab])}\n")
+    if result.reused:
+        print(f"{result.regraded} notebooks graded, {result.reused} unchanged since the last run (--force: all)")
+    out = args.out
+    print(f"Grades: {out / 'grades.csv'}  Problems: {out / 'problems.csv'}  Feedback: {out / 'feedback'}")
+    print(result.summary.replace(str(result.out), str(out)))
+    return 1 if result.counts.get("failed") else 0
 
 
 def _scale(args) -> int:

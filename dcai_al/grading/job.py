@@ -1,0 +1,202 @@
+"""Grade one submission in a course of its own: the unit of work a grading worker runs.
+
+Each job builds a scratch nbgrader course in a temporary folder, with a copy of
+the class's template gradebook (the labs' cells and points, no students), the
+one student's repaired notebook, and runs nbgrader's ``autograde`` and
+``generate_feedback`` on it in this process. So whatever the notebook does,
+nbgrader's state, the gradebook and the files it can break are its own; what
+comes back is plain data: scores, messages, notes, and the autograded
+notebook and feedback page as bytes. The grading process merges the results
+into the class gradebook (see :mod:`dcai_al.grading.gradebook`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..config import QUICK_ENV
+from .collect import Ungradable, repair_notebook
+from .feedback import for_student
+
+__all__ = ["grade_submission"]
+
+#: Seconds a whole notebook may take, on top of its cells' limits, before its kernel is killed.
+NOTEBOOK_SLACK = 120
+
+
+@contextmanager
+def _environment(values: dict[str, str]):
+    """Set environment variables for the kernel this job starts (one job per worker thread)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextmanager
+def _watchdog(seconds: float):
+    """Kill this process's children (the kernel) after ``seconds``; yields a flag set when it fired."""
+    import psutil
+
+    fired = threading.Event()
+
+    def kill():
+        fired.set()
+        for child in psutil.Process().children(recursive=True):
+            try:
+                child.kill()
+            except psutil.Error:
+                pass
+
+    timer = threading.Timer(seconds, kill)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield fired
+    finally:
+        timer.cancel()
+
+
+def _config(config_text: str, course: Path, timeout: int | None):
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    (course / "nbgrader_config.py").write_text(config_text)
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    overrides = Config()
+    overrides.CourseDirectory.root = str(course)
+    overrides.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}"
+    if timeout:
+        overrides.ExecutePreprocessor.timeout = int(timeout)
+    config.merge(overrides)
+    return config
+
+
+def _why(log: str, fired: bool, limit: float) -> tuple[str, str]:
+    """The problem and the instructor's next step, from nbgrader's log of a failed autograde."""
+    if fired:
+        return (
+            f"the notebook ran longer than {limit:.0f} s in all, so its kernel was stopped",
+            "run the notebook yourself to see which cell hangs",
+        )
+    if "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log:
+        return (
+            "the kernel died while running the notebook (an answer may call os._exit or sys.exit, or crash Python)",
+            "look for os._exit, sys.exit or a crash in the answer cells; grade by hand or ask for a fix",
+        )
+    lines = [ln.strip() for ln in log.splitlines() if ln.strip() and not ln.startswith("[")]
+    last = lines[-1] if lines else "no log"
+    return f"nbgrader could not grade it: {last[:300]}", "open the notebook and run it; grade by hand if needed"
+
+
+def _messages(nb) -> dict[str, str]:
+    messages = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and cell.cell_type == "code":
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            messages[meta["grade_id"]] = "\n".join(f"{e['ename']}: {e['evalue']}".rstrip(": ") for e in errors)
+    return messages
+
+
+def _grades(db_url: str, lab: str, student: str) -> list[dict]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url) as gb:
+        submission = gb.find_submission(lab, student)
+        rows = []
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                rows.append(
+                    {
+                        "notebook": notebook.name,
+                        "name": grade.name,
+                        "auto_score": grade.auto_score,
+                        "manual_score": grade.manual_score,
+                        "needs_manual_grade": bool(grade.needs_manual_grade),
+                        "max_score": float(grade.max_score),
+                    }
+                )
+        return sorted(rows, key=lambda r: (r["notebook"], r["name"]))
+
+
+def grade_submission(task: dict) -> dict:
+    """Autograde one notebook in a scratch course and return the results as plain data.
+
+    Parameters
+    ----------
+    task : dict
+        ``student``, ``lab``, ``notebook`` (bytes as handed in), ``release`` and
+        ``source`` (the lab's two notebooks, as dicts), ``template`` (the
+        template gradebook, bytes), ``config`` (the course's
+        ``nbgrader_config.py`` text), ``quick`` (bool) and ``timeout``
+        (seconds per cell, or None for the course's).
+
+    Returns
+    -------
+    dict
+        ``status`` ("graded" or "failed"), ``grades`` (one dict per graded
+        cell), ``messages`` (grade id -> failure message), ``notes`` (repairs,
+        for problems.csv), ``problem`` and ``action`` (when failed),
+        ``autograded`` and ``feedback`` (bytes, or None), ``seconds``.
+    """
+    from nbgrader.apps import NbGraderAPI
+
+    started = time.perf_counter()
+    student, lab = task["student"], task["lab"]
+    result = {"student": student, "lab": lab, "status": "failed", "grades": [], "messages": {}, "notes": []}
+    result.update(problem=None, action=None, autograded=None, feedback=None)
+    try:
+        notebook, notes = repair_notebook(task["notebook"], task["release"], task["source"])
+    except Ungradable as exc:
+        result.update(problem=exc.problem, action=exc.action, seconds=time.perf_counter() - started)
+        return result
+    result["notes"] = notes
+    import nbformat
+
+    with tempfile.TemporaryDirectory(prefix="dcai-al-job-") as tmp:
+        course = Path(tmp)
+        (course / "gradebook.db").write_bytes(task["template"])
+        submitted = course / "submitted" / student / lab
+        submitted.mkdir(parents=True)
+        nbformat.write(notebook, submitted / f"{lab}.ipynb")
+        config = _config(task["config"], course, task.get("timeout"))
+        per_cell = float(config.ExecutePreprocessor.get("timeout", 30) or 30)
+        n_code = sum(c.cell_type == "code" for c in notebook.cells)
+        limit = per_cell * n_code + NOTEBOOK_SLACK
+        env = {"MPLBACKEND": "Agg", QUICK_ENV: "1" if task.get("quick", True) else "0"}
+        api = NbGraderAPI(config=config)
+        with _environment(env), _watchdog(limit) as fired:
+            graded = api.autograde(lab, student, force=True, create=True)
+        autograded = course / "autograded" / student / lab / f"{lab}.ipynb"
+        if not graded["success"] or fired.is_set() or not autograded.is_file():
+            problem, action = _why(graded.get("log", "") + graded.get("error", ""), fired.is_set(), limit)
+            result.update(problem=problem, action=action, seconds=time.perf_counter() - started)
+            return result
+        full = nbformat.read(autograded, as_version=4)
+        result["grades"] = _grades(config.CourseDirectory.db_url, lab, student)
+        result["messages"] = _messages(full)
+        # nbgrader renders feedback from autograded/: give it the student's copy, keep the full one.
+        autograded.chmod(0o644)
+        nbformat.write(nbformat.from_dict(for_student(full)), autograded)
+        feedback = api.generate_feedback(lab, student, force=True)
+        page = course / "feedback" / student / lab / f"{lab}.html"
+        if feedback["success"] and page.is_file():
+            result["feedback"] = page.read_bytes()
+        else:
+            result["notes"].append("nbgrader could not write the feedback page; the grades stand")
+        result["autograded"] = nbformat.writes(full).encode()
+        result["status"] = "graded"
+    result["seconds"] = time.perf_counter() - started
+    return result
