@@ -15,7 +15,8 @@ has them), a short list of ``/etc`` files (``passwd``, ``ld.so.cache``,
 ``localtime``...), the Python prefix, the virtual environment, the kit's
 package folder and any ``readonly`` paths the caller adds. Writable: the
 working directory (the notebook's folder), a private ``/tmp`` (a fresh
-tmpfs, which also holds ``HOME``, ``MPLCONFIGDIR`` and the other caches)
+tmpfs of at most ``Limits.memory``, which also holds ``HOME``,
+``MPLCONFIGDIR`` and the other caches)
 and the folder of the kernel's connection file and sockets. ``/proc`` is
 a fresh one for the kernel's own PID namespace; ``/dev`` holds only
 ``null``, ``zero``, ``random``, ``urandom``, ``tty`` and ``shm``.
@@ -228,7 +229,7 @@ def _bind_ro(path: Path, seen: set) -> list[str]:
     return ["--ro-bind-try", str(path), str(path)]
 
 
-def _bwrap_args(*, workdir: Path, runtime: Path, readonly: list[Path]) -> list[str]:
+def _bwrap_args(*, workdir: Path, runtime: Path, readonly: list[Path], limits: Limits) -> list[str]:
     seen: set = set()
     args = ["--unshare-all", "--die-with-parent", "--cap-drop", "ALL"]
     if _works("--unshare-user", "--disable-userns"):
@@ -242,7 +243,9 @@ def _bwrap_args(*, workdir: Path, runtime: Path, readonly: list[Path]) -> list[s
     python = [Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parents[1], Path(sys.prefix)]
     for path in [*python, _package_dir(), *readonly]:
         args += _bind_ro(path, seen)
-    # Private /tmp first: binds below it must come after it.
+    # Private /tmp first: binds below it must come after it. Its pages are memory: at most limits.memory.
+    if _works("--size", "1048576", "--tmpfs", "/tmp"):
+        args += ["--size", str(limits.memory)]
     args += ["--tmpfs", "/tmp", "--dir", HOME]
     args += ["--bind", str(runtime), str(runtime), "--bind", str(workdir), str(workdir)]
     args += ["--chdir", str(workdir), "--remount-ro", "/"]
@@ -349,7 +352,7 @@ def write_kernelspec(
     runtime.chmod(0o700)
 
     plan = {
-        "bwrap": [bwrap, *_bwrap_args(workdir=workdir, runtime=runtime, readonly=readonly)],
+        "bwrap": [bwrap, *_bwrap_args(workdir=workdir, runtime=runtime, readonly=readonly, limits=limits)],
         "kernel": [sys.executable, "-m", "ipykernel_launcher", "-f"],
         "env": _sandbox_env(),
         "pass_env": sorted(set(pass_env)),

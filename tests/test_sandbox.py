@@ -54,7 +54,7 @@ def kernel(course, monkeypatch):
     folder = Path(tempfile.mkdtemp(prefix="sbx-"))  # short: the socket paths live in it
     workdir = course / "autograded" / "alice" / "lab1"
 
-    def run(*cells, timeout=30, limits=None, **given):
+    def run(*cells, timeout=30, limits=None, interrupt_on_timeout=False, **given):
         """Execute ``cells`` (dedented) after a first cell that imports os and json and sets ``given``."""
         info = sandbox.write_kernelspec(folder, workdir=workdir, limits=limits)
         for name, value in info["env"].items():
@@ -68,6 +68,7 @@ def kernel(course, monkeypatch):
             timeout=timeout,
             kernel_name="python3",
             allow_errors=True,
+            interrupt_on_timeout=interrupt_on_timeout,
             config=Config(info["config"]),
             resources={"metadata": {"path": str(workdir)}},
         )
@@ -128,6 +129,23 @@ def test_an_honest_cell_runs_and_prints(kernel):
         "import os\nprint(os.getcwd().endswith('alice/lab1'))\n_ = open('scratch.txt', 'w').write('ok')",
     )
     assert [text(c) for c in nb.cells] == ["6\n", "[0.693]\n", "True\n"]
+
+
+def test_an_endless_loop_is_interrupted_and_the_next_cell_runs(kernel):
+    # nbgrader interrupts a cell at its time limit; the kernelspec's interrupts are messages, not SIGINT to bwrap.
+    nb = kernel("while True:\n    pass", "print('next')", timeout=3, interrupt_on_timeout=True)
+    assert text(nb.cells[0]).startswith("KeyboardInterrupt")
+    assert text(nb.cells[1]) == "next\n"
+
+
+def test_the_graders_environment_does_not_reach_the_kernel(kernel, monkeypatch):
+    monkeypatch.setenv("GRADER_TOKEN", "s3cret")
+    monkeypatch.setenv("DCAI_AL_QUICK", "1")  # the kit's own switch does
+    nb = kernel(
+        "print('GRADER_TOKEN' in os.environ, os.environ.get('DCAI_AL_QUICK'), os.environ['HOME'])",
+        "print(any(b's3cret' in open(f'/proc/{p}/environ', 'rb').read() for p in os.listdir('/proc') if p.isdigit()))",
+    )
+    assert [text(c) for c in nb.cells] == ["False 1 /tmp/home\n", "False\n"]
 
 
 def test_files_outside_the_workdir_cannot_be_read(kernel, course):
