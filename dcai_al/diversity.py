@@ -196,9 +196,25 @@ def uncertain_then_diverse(scores, features, budget: int, labelled=None, *, cand
     return np.concatenate([first, subset[picked]]).astype(np.int64)
 
 
+def _restricted(features, labelled: np.ndarray, unlabelled: np.ndarray):
+    """(features, labelled positions, subset) for a selector allowed to choose only ``unlabelled``.
+
+    When some unlabelled points are not allowed (SEALS passes its candidates),
+    the features are cut to the labelled then the allowed rows, ``subset``
+    maps positions back to pool indices, and the labelled are positions
+    0..L-1; otherwise nothing is copied and ``subset`` is None.
+    """
+    if labelled.size + unlabelled.size >= len(features):
+        return features, labelled, None
+    subset = np.concatenate([labelled, unlabelled])
+    return features[subset], np.arange(labelled.size), subset
+
+
 class KCenterSelector:
     """Batch strategy for :func:`dcai_al.loop.run_loop`: greedy k-centers on fixed features.
 
+    Chooses among ``unlabelled`` only, counting every labelled point as a
+    center, so :class:`dcai_al.seals.Seals` can restrict it to its candidates.
     ``k_centers(features, budget, labelled) -> indices`` may replace the kit's
     implementation (a lab notebook passes the student's).
     """
@@ -209,13 +225,19 @@ class KCenterSelector:
         self.k_centers = k_centers
 
     def select(self, model, X_pool, labelled, unlabelled, batch_size, rng):
+        features, known, subset = _restricted(self.features, labelled, unlabelled)
         if self.k_centers is not None:
-            return self.k_centers(self.features, batch_size, labelled)
-        return k_center_greedy(self.features, batch_size, labelled=labelled, seed=rng, device=self.device)
+            picked = self.k_centers(features, batch_size, known)
+        else:
+            picked = k_center_greedy(features, batch_size, labelled=known, seed=rng, device=self.device)
+        return np.asarray(picked) if subset is None else subset[np.asarray(picked)]  # positions -> pool indices
 
 
 class HybridSelector:
-    """Batch strategy: :func:`uncertain_then_diverse` with a score over the model's probabilities."""
+    """Batch strategy: :func:`uncertain_then_diverse` with a score over the model's probabilities.
+
+    Chooses among ``unlabelled`` only (see :class:`KCenterSelector`).
+    """
 
     def __init__(self, features, score, *, candidates_per_pick: int = 10, n_classes=None, device=None):
         self.features = check_features(features)
@@ -226,7 +248,10 @@ class HybridSelector:
 
     def select(self, model, X_pool, labelled, unlabelled, batch_size, rng):
         n_classes = self.n_classes or len(model.classes_)
-        scores = np.zeros(len(X_pool))
-        scores[unlabelled] = self.score(class_probabilities(model, X_pool[unlabelled], n_classes))
+        features, known, subset = _restricted(self.features, labelled, unlabelled)
+        scores = np.zeros(len(features))
+        allowed = unlabelled if subset is None else np.arange(labelled.size, subset.size)
+        scores[allowed] = self.score(class_probabilities(model, X_pool[unlabelled], n_classes))
         m = min(self.candidates_per_pick * batch_size, unlabelled.size)
-        return uncertain_then_diverse(scores, self.features, batch_size, labelled, candidates=m, device=self.device)
+        picked = uncertain_then_diverse(scores, features, batch_size, known, candidates=m, device=self.device)
+        return picked if subset is None else subset[picked]

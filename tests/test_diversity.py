@@ -188,3 +188,20 @@ def test_exact_ties_survive_a_large_offset():
     # The expansion's rounding grows with the norms: a grid far from the origin still ties exactly.
     X = (GRID + 1000.0).astype(np.float32)
     assert k_center_greedy(X, 4, labelled=[0]).tolist() == [15, 3, 12, 5]
+
+
+@pytest.mark.parametrize("make", [lambda X: KCenterSelector(X), lambda X: HybridSelector(X, entropy)])
+def test_diverse_selectors_choose_only_among_the_unlabelled_they_are_given(make):
+    # SEALS restricts any selector to its candidates by passing them as `unlabelled`.
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.random.default_rng(3).standard_normal((60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    labelled = np.array([0, 1, 2, 3])
+    allowed = np.array([10, 20, 30, 40, 50, 55])
+    model = LogisticRegression().fit(X[labelled], y[labelled])
+    picked = make(X).select(model, X, labelled, allowed, 3, np.random.default_rng(0))
+    assert set(picked.tolist()) <= set(allowed.tolist()) and len(set(picked.tolist())) == 3
+    subset = np.concatenate([labelled, allowed])
+    if isinstance(make(X), KCenterSelector):  # the same as k-centers run on the allowed points alone
+        assert picked.tolist() == subset[k_center_greedy(X[subset], 3, labelled=np.arange(4))].tolist()
