@@ -83,6 +83,7 @@ __all__ = [
     "cgroup_controllers",
     "cut_outputs",
     "describe",
+    "remove_stale_cgroups",
     "write_kernelspec",
 ]
 
@@ -489,20 +490,37 @@ def _make_cgroups(limits: dict) -> list[Path]:
     return made
 
 
-def _sweep(parent: Path) -> None:
+def remove_stale_cgroups() -> int:
+    """Remove the cgroups left by sandboxes whose launcher was killed; returns how many.
+
+    A kernel killed with SIGKILL (``shutdown_kernel(now=True)``) takes its
+    launcher with it, and its processes die with its PID namespace, but its
+    empty cgroup folders stay until the next sandbox starts, or until this
+    is called (say, at the end of a grading run).
+    """
+    count = 0
+    for _, (_, parent) in _cgroup_mounts().items():
+        if os.access(parent, os.W_OK):
+            count += _sweep(parent)
+    return count
+
+
+def _sweep(parent: Path) -> int:
     """Remove the cgroups of sandboxes whose launcher was killed (empty ones only: rmdir refuses the rest)."""
+    count = 0
     for folder in parent.glob(f"{CGROUP_PREFIX}*"):
         pid = folder.name.removeprefix(CGROUP_PREFIX)
         try:
             os.kill(int(pid), 0)
         except (ValueError, ProcessLookupError):
-            _remove_cgroup(folder)
+            count += _remove_cgroup(folder)
         except PermissionError:
             pass
+    return count
 
 
-def _remove_cgroup(folder: Path) -> None:
-    """Kill what is left in ``folder``, then remove it."""
+def _remove_cgroup(folder: Path) -> bool:
+    """Kill what is left in ``folder``, then remove it; whether it is gone."""
     for _ in range(50):
         try:
             pids = [int(p) for p in (folder / "cgroup.procs").read_text().split()]
@@ -519,7 +537,8 @@ def _remove_cgroup(folder: Path) -> None:
     try:
         folder.rmdir()
     except OSError:
-        pass
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- launcher (runs as a script)

@@ -257,6 +257,34 @@ def test_a_process_left_behind_dies_with_the_kernel(kernel):
     assert host_pids_with(f"sleep\0{token}") == []
 
 
+def test_a_killed_sandbox_leaves_no_process(course, monkeypatch):
+    from jupyter_client import KernelManager
+
+    folder = Path(tempfile.mkdtemp(prefix="sbx-"))
+    info = sandbox.write_kernelspec(folder, workdir=course / "autograded" / "alice" / "lab1")
+    monkeypatch.setenv("JUPYTER_PATH", info["env"]["JUPYTER_PATH"])
+    token = f"300.{uuid.uuid4().int % 10**6:06d}"
+    km = KernelManager(kernel_name="python3", **info["config"]["KernelManager"])
+    km.start_kernel()
+    launcher = km.provisioner.pid
+    client = km.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=30)
+        client.execute_interactive(f"import subprocess; subprocess.Popen(['sleep', '{token}'], start_new_session=True)")
+        assert host_pids_with(f"sleep\0{token}")
+    finally:
+        client.stop_channels()
+        km.shutdown_kernel(now=True)  # SIGKILL to the launcher's process group, as for a dead kernel
+        shutil.rmtree(folder, ignore_errors=True)
+    deadline = time.monotonic() + 5
+    while host_pids_with(f"sleep\0{token}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert host_pids_with(f"sleep\0{token}") == []
+    sandbox.remove_stale_cgroups()  # the launcher could not remove its cgroups: it was killed
+    assert not list(Path("/sys/fs/cgroup").glob(f"**/{sandbox.CGROUP_PREFIX}{launcher}"))
+
+
 def test_memory_is_capped(kernel):
     # 3 GB, touched page by page (np.ones), against the 2 GB default.
     hog = """
