@@ -3,40 +3,46 @@
 nbgrader runs a student's code on the instructor's machine, as the
 instructor. :func:`write_kernelspec` writes a ``python3`` kernelspec whose
 kernel starts inside `bubblewrap <https://github.com/containers/bubblewrap>`_
-(``bwrap``); with ``JUPYTER_PATH`` pointing at it, nbgrader, nbclient and
-JupyterLab start that kernel instead of the plain one and need no other
-change than ZMQ over unix sockets (``KernelManager.transport = "ipc"``).
+(``bwrap``). With ``JUPYTER_PATH`` pointing at it, nbgrader, nbclient and
+JupyterLab start that kernel instead of the plain one; they only need ZMQ
+over unix sockets in a folder the sandbox sees (two ``KernelManager``
+settings, returned by :func:`write_kernelspec`)::
+
+    info = write_kernelspec(job / "sandbox", workdir=course / "autograded" / student / lab)
+    env = {**os.environ, **info["env"]}
+    subprocess.run([sys.executable, "-m", "nbgrader", "autograde", lab, "--student", student,
+                    *info["args"]], cwd=course, env=env, check=True)
 
 What the kernel sees
 --------------------
-An empty root (read-only) holding only what the kernel needs, bound
+A read-only, empty root holding only what the kernel needs, bound
 read-only: ``/usr`` (with ``/bin``, ``/lib*`` and ``/sbin`` as the system
-has them), a short list of ``/etc`` files (``passwd``, ``ld.so.cache``,
-``localtime``...), the Python prefix, the virtual environment, the kit's
-package folder and any ``readonly`` paths the caller adds. Writable: the
-working directory (the notebook's folder), a private ``/tmp`` (a fresh
-tmpfs of at most ``Limits.memory``, which also holds ``HOME``,
-``MPLCONFIGDIR`` and the other caches)
-and the folder of the kernel's connection file and sockets. ``/proc`` is
-a fresh one for the kernel's own PID namespace; ``/dev`` holds only
-``null``, ``zero``, ``random``, ``urandom``, ``tty`` and ``shm``.
+has them), a short list of ``/etc`` files (:data:`ETC`), the Python prefix,
+the virtual environment, the kit's package folder and the caller's
+``readonly`` paths. Writable: the working directory (the notebook's
+folder), the folder of the connection file and sockets, and a private
+``/tmp`` (a fresh tmpfs of at most ``Limits.memory``, mounted before any
+bind below it, which also holds ``HOME``, ``MPLCONFIGDIR`` and the other
+caches). ``/proc`` is a fresh one for the kernel's own PID namespace;
+``/dev`` is bwrap's minimal one (``null``, ``zero``, ``full``, ``random``,
+``urandom``, ``tty``, ``pts``, ``shm``).
 
 This is a whitelist, not ``--ro-bind / /`` with ``--tmpfs`` over the
-sensitive folders: a blacklist has to name every place a secret may live
-(the course folder, other students' scratch courses under ``/tmp``, the
-gradebook, ``/root``, ``/home``, ``/work``, ``/etc/shadow``, ``/run``
-sockets, mounted drives) and fails open the day a new one appears; the
+sensitive folders. A blacklist has to name every place a secret may live
+(the course folder, the other students' scratch courses and gradebooks
+under ``/tmp``, ``/root``, ``/home``, ``/work``, ``/etc/shadow``, sockets in
+``/run``, mounted drives) and fails open the day a new one appears; the
 whitelist fails closed, and a missing path shows up at once as an
 ``ImportError`` in an honest notebook.
 
 Also: no network (``--unshare-all``: new network, IPC, UTS, cgroup, PID
-and user namespaces; ``--disable-userns`` where bwrap has it), no
+and user namespaces; ``--disable-userns`` where bwrap has it); no
 capabilities (``--cap-drop ALL``: the kernel cannot remount its read-only
-views), and an environment filtered before ``bwrap`` starts (a name list,
+views); and an environment filtered before ``bwrap`` starts (the names in
 :data:`PASS_ENV` plus the caller's), so the instructor's tokens never reach
 the sandbox, not even through ``/proc/1/environ``. ``JPY_PARENT_PID`` is
-never passed: ipykernel would see PID 1 and exit; ``--die-with-parent``
-ties the sandbox to the kernel manager instead. Interrupts go as messages
+never passed (ipykernel would see PID 1 and exit); ``--die-with-parent``
+ties the sandbox to the kernel manager instead. Interrupts are messages
 (``"interrupt_mode": "message"``): a SIGINT would reach ``bwrap``, not
 Python.
 
@@ -44,22 +50,23 @@ Limits
 ------
 See :class:`Limits`. Per process, always: ``RLIMIT_DATA`` (memory),
 ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` and ``RLIMIT_NPROC``. ``RLIMIT_AS`` is not
-usable: ``import torch`` alone maps about 3 GB of address space.
-``RLIMIT_NPROC`` does not bind root (the kernel exempts uid 0 of the host),
-so, when grading as root, the process count is limited only where a
-cgroup is writable (cgroup v2, or v1's ``memory`` and ``pids``
-hierarchies): the launcher then puts the whole sandbox in its own cgroup
-with ``memory.max``/``memory.limit_in_bytes`` and ``pids.max``, and removes
-it when the sandbox ends. Without one, a fork bomb run as root is bounded
-only by the per-cell timeout and the PID namespace, which kills every
-process left when the kernel goes. :func:`describe` says which applies.
+usable: ``import torch`` alone maps about 3 GB of address space (and
+reserves about 1.2 GB of the ``RLIMIT_DATA``). ``RLIMIT_NPROC`` does not
+bind root: the kernel exempts the host's uid 0. Where a cgroup is writable
+(v2 with the controller delegated, or v1's ``memory`` and ``pids``
+hierarchies), the launcher also puts the whole sandbox in a cgroup of its
+own, with ``memory.max`` (v1: ``memory.limit_in_bytes``, no swap) and
+``pids.max``, and removes it when the sandbox ends. So, grading as root
+without a writable pids cgroup, nothing counts processes: a fork bomb can
+take the machine's PIDs until the kernel ends, when the PID namespace
+kills them all. :func:`describe` says what enforces each limit here.
 
 Outputs are not limited while a cell runs; :func:`cut_outputs` cuts the
 executed notebook to 1 MB per cell before feedback is generated.
 
 This module is also the launcher: the kernelspec runs it as a script
-(``python -I -S sandbox.py launch ...``), so it imports only the standard
-library at the top.
+(``python -I -S sandbox.py launch ...``), so its top level imports only
+the standard library.
 """
 
 from __future__ import annotations
@@ -236,6 +243,11 @@ def _bwrap_args(*, workdir: Path, runtime: Path, readonly: list[Path], limits: L
     if _works("--unshare-user", "--disable-userns"):
         args += ["--unshare-user", "--disable-userns"]  # no nested namespaces to re-mount from
     args += ["--dev", "/dev", "--proc", "/proc"]
+    # The private /tmp before any bind: a bind below /tmp (the venv, a readonly path) must come after it.
+    # Its pages are memory: at most limits.memory.
+    if _works("--size", "1048576", "--tmpfs", "/tmp"):
+        args += ["--size", str(limits.memory)]
+    args += ["--tmpfs", "/tmp", "--dir", HOME]
     for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.lexists(top):
             args += _bind_ro(Path(top), seen)
@@ -244,10 +256,6 @@ def _bwrap_args(*, workdir: Path, runtime: Path, readonly: list[Path], limits: L
     python = [Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parents[1], Path(sys.prefix)]
     for path in [*python, _package_dir(), *readonly]:
         args += _bind_ro(path, seen)
-    # Private /tmp first: binds below it must come after it. Its pages are memory: at most limits.memory.
-    if _works("--size", "1048576", "--tmpfs", "/tmp"):
-        args += ["--size", str(limits.memory)]
-    args += ["--tmpfs", "/tmp", "--dir", HOME]
     args += ["--bind", str(runtime), str(runtime), "--bind", str(workdir), str(workdir)]
     args += ["--chdir", str(workdir), "--remount-ro", "/"]
     return args
@@ -279,6 +287,15 @@ def write_kernelspec(
     name: str = "python3",
 ) -> dict:
     """Write a kernelspec whose kernel runs in a bubblewrap sandbox.
+
+    Kernelspec managers search ``JUPYTER_PATH`` before the user's, the
+    environment's and the system's folders, and take the first kernel of a
+    name: with the returned ``env``, ``python3`` is this one, not
+    ipykernel's own. The workdir is part of the kernelspec, so write one per
+    notebook graded (into the same folder, before each ``nbgrader
+    autograde <assignment> --student <id>``), and never share a folder
+    between two kernels running at once: they would see each other's
+    sockets.
 
     Parameters
     ----------
