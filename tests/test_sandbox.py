@@ -386,3 +386,9 @@ def test_bad_arguments_are_named(tmp_path):
         sandbox.write_kernelspec(tmp_path, workdir=tmp_path / "w")
     with pytest.raises(ValueError, match="too long"):
         sandbox.write_kernelspec(tmp_path / ("x" * 100), workdir=tmp_path / "w")
+
+
+def test_without_bwrap_the_error_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "_bwrap", lambda: None)
+    with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install -y bubblewrap"):
+        sandbox.write_kernelspec(tmp_path / "ks", workdir=tmp_path / "w")
