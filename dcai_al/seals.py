@@ -12,6 +12,12 @@ labelled; the pool is the union of these minus every labelled example. So an
 incremental update equals a rebuild from scratch. A neighbour that gets
 labelled later is not replaced.
 
+SEALS is not a loop of its own: :class:`Seals` wraps any selector of
+:func:`dcai_al.loop.run_loop` and hands it the candidate pool instead of the
+unlabelled pool, as small-text's SEALS wraps a base strategy.
+:func:`run_seals` is that loop with a score over the model's probabilities.
+The index comes from :func:`dcai_al.neighbour_index.build_index` (re-exported here).
+
 Lecture: "Growing or Compressing Datasets", section *Practical Challenge 2: Big Data*.
 """
 

@@ -73,7 +73,31 @@ def test_k_centers_budgets_nest_and_the_radius_never_grows(seed, n, n_labelled):
         assert k_center_greedy(X, b, labelled=labelled, seed=seed).tolist() == picks[:b].tolist()
         radii.append(coverage_radius(X, labelled + picks[:b].tolist()))
     assert all(later <= earlier + 1e-9 for earlier, later in zip(radii, radii[1:], strict=False))
-    assert radii[-1] < 1e-6  # every point is a center (up to rounding in the distance expansion)
+    assert radii[-1] == 0.0  # every point is a center: exactly, not up to the expansion's rounding
+
+
+def _exact_k_centers(X, budget, labelled):
+    """Greedy k-centers in exact integer arithmetic: ties to the lower index, by definition."""
+    X = np.asarray(X, dtype=np.int64)
+    centers, chosen = list(labelled), []
+    for _ in range(budget):
+        d = ((X[:, None, :] - X[None, centers, :]) ** 2).sum(2).min(1)
+        d[centers] = -1
+        chosen.append(int(np.argmax(d)))
+        centers.append(chosen[-1])
+    return chosen
+
+
+@settings(max_examples=40, deadline=None)
+@given(seeds, st.integers(4, 40), st.integers(1, 3), st.sampled_from([np.float32, np.float64]), st.integers(0, 3))
+def test_k_centers_on_integer_data_equal_exact_arithmetic_ties_included(seed, n, n_labelled, dtype, scale):
+    # Small integer coordinates tie often; a large offset makes the expansion's rounding large.
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 4, size=(n, 2)) + 10**scale
+    labelled = rng.choice(n, n_labelled, replace=False).tolist()
+    budget = n - n_labelled
+    got = k_center_greedy(X.astype(dtype), budget, labelled=labelled)
+    assert got.tolist() == _exact_k_centers(X, budget, labelled)
 
 
 @settings(max_examples=30, deadline=None)
