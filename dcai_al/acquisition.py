@@ -13,9 +13,9 @@ Lecture: "Growing or Compressing Datasets", section *Active learning*.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from .validation import (
+    _torch,
     check_budget,
     check_indices,
     check_positive_int,
@@ -48,7 +48,7 @@ def entropy(probs):
     p = check_probs(probs)
     # "0.0 -" rather than unary minus, so a one-hot row scores 0.0, not -0.0.
     if is_tensor(p):
-        return 0.0 - torch.special.xlogy(p, p).sum(1)
+        return 0.0 - _torch().special.xlogy(p, p).sum(1)
     # log(1) = 0 where p = 0, so 0 log 0 contributes exactly 0.
     return 0.0 - (p * np.log(np.where(p > 0, p, 1.0))).sum(1)
 
@@ -77,7 +77,7 @@ def margin(probs):
     """
     p = check_probs(probs)
     if is_tensor(p):
-        top2 = torch.topk(p, 2, dim=1).values
+        top2 = _torch().topk(p, 2, dim=1).values
         return 1 - (top2[:, 0] - top2[:, 1])
     top2 = np.partition(p, -2, axis=1)[:, -2:]  # no full sort needed
     return 1 - (top2[:, 1] - top2[:, 0])
@@ -137,12 +137,12 @@ def select_top(scores, k: int, *, exclude=None):
     if is_tensor(s):
         s = s.double().clone()
         if excluded.size:
-            s[torch.from_numpy(excluded).to(s.device)] = -torch.inf
-        kth = torch.kthvalue(s, n - k + 1).values
-        above = torch.nonzero(s > kth).ravel()
-        ties = torch.nonzero(s == kth).ravel()[: k - above.numel()]
-        idx = torch.cat([above, ties]).sort().values
-        return idx[torch.sort(-s[idx], stable=True).indices]
+            s[_torch().from_numpy(excluded).to(s.device)] = -_torch().inf
+        kth = _torch().kthvalue(s, n - k + 1).values
+        above = _torch().nonzero(s > kth).ravel()
+        ties = _torch().nonzero(s == kth).ravel()[: k - above.numel()]
+        idx = _torch().cat([above, ties]).sort().values
+        return idx[_torch().sort(-s[idx], stable=True).indices]
     s = np.asarray(s, dtype=np.float64).copy()
     s[excluded] = -np.inf
     kth = np.partition(s, n - k)[n - k]

@@ -12,9 +12,9 @@ device and never copy data they do not need to.
 from __future__ import annotations
 
 import numbers
+import sys
 
 import numpy as np
-import torch
 
 __all__ = [
     "check_array",
@@ -38,8 +38,17 @@ PROBS_ATOL = 1e-4
 
 
 def is_tensor(x) -> bool:
-    """Return True when ``x`` is a torch tensor."""
-    return isinstance(x, torch.Tensor)
+    """Return True when ``x`` is a torch tensor.
+
+    Asked without importing torch (2 s of a kernel's start): no tensor can exist before torch is imported.
+    """
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
+def _torch():
+    """The torch module, for code that already holds a tensor (so torch is imported)."""
+    return sys.modules["torch"]
 
 
 def _describe(value) -> str:
@@ -68,13 +77,13 @@ def _as_array(x, name: str):
 def _upcast_half(x):
     """float16 (and torch's bfloat16) as float32: 3 significant digits make different rows score the same."""
     if is_tensor(x):
-        return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+        return x.float() if x.dtype in (_torch().float16, _torch().bfloat16) else x
     return x.astype(np.float32) if x.dtype == np.float16 else x
 
 
 def _require_numeric(x, name: str):
     if is_tensor(x):
-        if x.dtype == torch.bool or x.is_complex():
+        if x.dtype == _torch().bool or x.is_complex():
             raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}.")
         return
     if x.dtype == bool or not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
@@ -84,12 +93,12 @@ def _require_numeric(x, name: str):
 def _first_bad_row(mask) -> int:
     """Index of the first True row of a boolean (n,) mask (numpy or torch)."""
     if is_tensor(mask):
-        return int(torch.nonzero(mask)[0, 0])
+        return int(_torch().nonzero(mask)[0, 0])
     return int(np.flatnonzero(mask)[0])
 
 
 def _require_finite(x, name: str):
-    finite = torch.isfinite(x) if is_tensor(x) else np.isfinite(x)
+    finite = _torch().isfinite(x) if is_tensor(x) else np.isfinite(x)
     if not bool(finite.all()):
         bad = ~finite
         if x.ndim >= 2:
@@ -138,9 +147,9 @@ def check_probs(probs, name: str = "probs", *, atol: float = PROBS_ATOL):
             probs = probs.double()
     elif not np.issubdtype(probs.dtype, np.floating):
         probs = probs.astype(np.float64)
-    half = probs.dtype in (torch.float16, torch.bfloat16) if is_tensor(probs) else probs.dtype == np.float16
+    half = probs.dtype in (_torch().float16, _torch().bfloat16) if is_tensor(probs) else probs.dtype == np.float16
     if half:  # each entry is rounded by up to eps/2 of itself, so a row's sum may be off by eps/2
-        atol = max(atol, torch.finfo(probs.dtype).eps if is_tensor(probs) else float(np.finfo(np.float16).eps))
+        atol = max(atol, _torch().finfo(probs.dtype).eps if is_tensor(probs) else float(np.finfo(np.float16).eps))
         probs = _upcast_half(probs)
     _require_finite(probs, name)
     negative = (probs < 0).any(1)
