@@ -52,6 +52,15 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--timeout", type=int, default=None, help="per-cell time limit in seconds")
     grade.add_argument("--keep", type=Path, default=None, help="also write a whole nbgrader course here")
     grade.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    grade.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="grade without the bubblewrap sandbox: the students' code runs with your rights (recorded in grades.csv)",
+    )
+    grade.add_argument("--memory", type=int, default=2048, metavar="MB", help="memory per student (default 2048)")
+    grade.add_argument("--cpu-time", type=int, default=1200, metavar="S", help="CPU seconds per process (1200)")
+    grade.add_argument("--processes", type=int, default=256, metavar="N", help="processes per student (256)")
+    grade.add_argument("--file-size", type=int, default=256, metavar="MB", help="largest file a student writes (256)")
 
     rehearse = sub.add_parser(
         "rehearse", help="autograde a simulated class (typical mistakes, loops, tampering) and judge the grades"
@@ -141,10 +150,19 @@ def main(argv=None) -> int:
 
 def _autograde(args) -> int:
     from .grading import autograde, course_root, score_table
+    from .sandbox import Limits, SandboxUnavailable
 
     try:
         root = course_root(args.course)
         print(f"Course: {root}", flush=True)
+        mib = 1 << 20
+        limits = Limits(args.memory * mib, args.cpu_time, args.processes, args.file_size * mib)
+        if args.no_sandbox:
+            print(
+                "dcai-al autograde: WARNING: --no-sandbox: every student's code runs with your rights, "
+                "on your files; grades.csv records this on each row (sandboxed = no).",
+                file=sys.stderr,
+            )
         result = autograde(
             args.submissions,
             root=root,
@@ -156,8 +174,10 @@ def _autograde(args) -> int:
             force=args.force,
             keep=args.keep,
             progress=not args.no_progress,
+            sandbox=not args.no_sandbox,
+            limits=limits,
         )
-    except (FileNotFoundError, FileExistsError, ValueError) as exc:  # the instructor's input: say what is wrong
+    except (FileNotFoundError, FileExistsError, ValueError, SandboxUnavailable) as exc:  # say what is wrong
         print(f"dcai-al autograde: {exc}", file=sys.stderr)
         return 2
     if len({r.student for r in result.rows}) <= 40:

@@ -17,12 +17,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import __version__
 from ..config import QUICK_ENV
-from .collect import Problem, find_submissions
+from .collect import REPAIRED, Problem, find_submissions
 from .gradebook import MANIFEST, read_manifest, write_files, write_gradebook, write_tables, write_text_atomic
 
 __all__ = [
@@ -226,6 +226,8 @@ def autograde(
     force: bool = False,
     keep=None,
     progress: bool = False,
+    sandbox: bool = True,
+    limits=None,
 ) -> GradingResult:
     """Autograde every submission under ``submissions_dir``, each on its own, in parallel.
 
@@ -258,12 +260,30 @@ def autograde(
         repaired submissions, autograded, feedback, gradebook), for formgrader.
     progress : bool
         Show a progress bar per lab.
+    sandbox : bool
+        Run each student's kernel in a bubblewrap sandbox (:mod:`dcai_al.sandbox`).
+        ``False`` grades without one: the students' code runs with your rights,
+        and ``grades.csv`` says so on every row graded that way.
+    limits : dcai_al.sandbox.Limits, optional
+        Memory, CPU time, processes and file size per student (the defaults
+        of :class:`~dcai_al.sandbox.Limits`: 2 GB, 1200 s, 256, 256 MiB).
 
     Returns
     -------
     GradingResult
     """
+    from .. import sandbox as _sandbox
+
     root = course_root(root)
+    if sandbox and not _sandbox.available():
+        raise _sandbox.SandboxUnavailable(
+            "grading runs each student's code in a bubblewrap sandbox, and bwrap is missing or cannot run here: "
+            "install it (as root: apt-get update && apt-get install -y bubblewrap), "
+            "or pass --no-sandbox to grade with the students' code running with your rights."
+        )
+    limits = _sandbox.Limits() if limits is None else limits
+    if not isinstance(limits, _sandbox.Limits):
+        raise TypeError(f"limits must be a dcai_al.sandbox.Limits; got {type(limits).__name__}.")
     submissions_dir = Path(submissions_dir).resolve()
     if not submissions_dir.is_dir():
         raise FileNotFoundError(f"submissions_dir {submissions_dir} is not a folder.")
@@ -275,20 +295,21 @@ def autograde(
     temporary = out is None
     out = Path(tempfile.mkdtemp(prefix="dcai-al-grading-")) if temporary else Path(out).resolve()
     try:
+        settings = {"quick": quick, "timeout": timeout, "sandbox": sandbox, "limits": asdict(limits)}
         return _autograde(
-            root, submissions, problems, students, out, quick, timeout, workers, scheduler, force, keep, progress
+            root, submissions, problems, students, out, settings, workers, scheduler, force, keep, progress
         )
     finally:
         if temporary:
             shutil.rmtree(out, ignore_errors=True)
 
 
-def _fingerprint(config: str, sources: dict, quick: bool, timeout) -> str:
-    text = json.dumps([__version__, config, sources, quick, timeout], sort_keys=True)
+def _fingerprint(config: str, sources: dict, settings: dict) -> str:
+    text = json.dumps([__version__, config, sources, settings], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _autograde(root, submissions, problems, students, out, quick, timeout, workers, scheduler, force, keep, progress):
+def _autograde(root, submissions, problems, students, out, settings, workers, scheduler, force, keep, progress):
     manifest = _prepare_out(out, root, force)
     old = {tuple(k.split("/", 1)): v for k, v in manifest.get("records", {}).items()}
     labs = sorted({s.lab for s in submissions} | {p.lab for p in problems if p.lab in assignments(root)})
@@ -297,11 +318,12 @@ def _autograde(root, submissions, problems, students, out, quick, timeout, worke
         raise ValueError("no lab folders found: lay submissions out as <student>/<lab>/<lab>.ipynb.")
     template, releases, sources = _template(root, labs)
     config = (root / CONFIG_FILE).read_text()
-    fingerprint = _fingerprint(config, sources, quick, timeout)
+    fingerprint = _fingerprint(config, sources, settings)
     same_settings = manifest.get("fingerprint") == fingerprint
     records = dict(old)
-    for problem in problems:  # a folder that is no longer gradable has no grade from before either
-        records.pop((problem.student, problem.lab), None)
+    for problem in problems:  # a folder that is no longer gradable keeps no grade from before
+        if not problem.graded:
+            records.pop((problem.student, problem.lab), None)
     todo = []
     for sub in submissions:
         previous = old.get((sub.student, sub.lab))
@@ -315,8 +337,7 @@ def _autograde(root, submissions, problems, students, out, quick, timeout, worke
             "source": sources[sub.lab],
             "template": template,
             "config": config,
-            "quick": quick,
-            "timeout": timeout,
+            **settings,
         }
         todo.append((sub, task))
 
@@ -354,7 +375,7 @@ def _autograde(root, submissions, problems, students, out, quick, timeout, worke
     for (student, lab), r in sorted(records.items()):
         if r["status"] == "failed":
             all_problems.append(Problem(student, lab, r["problem"], r["action"]))
-        all_problems.extend(Problem(student, lab, note, "nothing", graded=True) for note in r["notes"])
+        all_problems.extend(Problem(student, lab, note, REPAIRED, graded=True) for note in r["notes"])
     return GradingResult(root, out, rows, all_problems, counts, regraded=len(todo), reused=len(submissions) - len(todo))
 
 
@@ -386,8 +407,8 @@ def _run(todo, scheduler, workers, labs, progress):
                 result = {"student": sub.student, "lab": sub.lab, "status": "failed", "grades": [], "messages": {}}
                 result.update(notes=[], autograded=None, feedback=None)
                 result["problem"] = (
-                    f"grading stopped with {type(exc).__name__}: the notebook may kill its grading process"
-                    if "KilledWorker" in type(exc).__name__
+                    "its grading process died twice while running it (an answer may kill its parent or use up memory)"
+                    if type(exc).__name__ == "KilledWorker"
                     else f"the grader failed on this notebook: {type(exc).__name__}: {exc}"[:400]
                 )
                 result["action"] = "open the notebook and run it yourself; grade by hand if needed"

@@ -23,6 +23,7 @@ from pathlib import Path
 __all__ = ["Problem", "Submission", "Ungradable", "find_submissions", "repair_notebook"]
 
 HIDDEN_FOLDERS = (".", "_")  # .ipynb_checkpoints, __MACOSX and the like
+REPAIRED = "none needed: graded as repaired"
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def find_submissions(submitted, labs) -> tuple[list[Submission], list[Problem]]:
                 problems.append(found)
             else:
                 submissions.append(found)
-                problems.extend(Problem(student, found.lab, note, "nothing", graded=True) for note in found.notes)
+                problems.extend(Problem(student, found.lab, note, REPAIRED, graded=True) for note in found.notes)
     return submissions, problems
 
 
@@ -204,15 +205,18 @@ def repair_notebook(data: bytes, release: dict, source: dict) -> tuple[dict, lis
     nb = _read(data)
     released = {_meta(c)["grade_id"]: c for c in release["cells"] if _meta(c).get("grade_id")}
     sources = {_meta(c)["grade_id"]: c for c in source["cells"] if _meta(c).get("grade_id")}
+    # A duplicated test cell is graded where it appears last (after the answer it tests); other copies run as is.
+    last = {_meta(c).get("grade_id"): i for i, c in enumerate(nb.cells) if _meta(c).get("locked")}
     notes, seen, cells = [], set(), []
-    for cell in nb.cells:
+    for i, cell in enumerate(nb.cells):
         meta = _meta(cell)
         grade_id = meta.get("grade_id")
         if not meta:
             cells.append(cell)
             continue
-        if grade_id not in released or grade_id in seen:
-            why = "appears twice" if grade_id in seen else "is not a cell of this lab"
+        early_copy = grade_id in last and last[grade_id] != i and _meta(released.get(grade_id, {})).get("locked")
+        if grade_id not in released or grade_id in seen or early_copy:
+            why = "appears twice" if grade_id in seen or early_copy else "is not a cell of this lab"
             notes.append(f"a cell marked {grade_id!r} {why}; it ran as an ordinary cell")
             cell.metadata.pop("nbgrader", None)
             cells.append(cell)

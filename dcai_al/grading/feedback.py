@@ -20,10 +20,13 @@ from __future__ import annotations
 import copy
 import re
 
-__all__ = ["HIDDEN_NOTE", "for_student", "latex_to_mathml"]
+__all__ = ["EXPERIMENT_TAG", "HIDDEN_NOTE", "for_student", "latex_to_mathml"]
 
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 HIDDEN_NOTE = "# (hidden tests ran here when the lab was graded)"
+#: Instructor cells with this tag (the labs' experiments and figures) carry no points and are not run when grading.
+EXPERIMENT_TAG = "experiment"
+SKIPPED_NOTE = "(not run when grading: this experiment carries no points; run the notebook to see it)\n"
 # $$display$$ first, then $inline$; a backslash-escaped \$ is not math.
 _MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?!\$)", re.S)
 
@@ -78,7 +81,8 @@ def for_student(notebook: dict) -> dict:
     dict
         The same kind of object, changed: each ``### BEGIN HIDDEN TESTS`` ...
         ``### END HIDDEN TESTS`` block becomes one comment line, every error
-        output keeps only ``ename: evalue``, markdown math becomes MathML.
+        output keeps only ``ename: evalue``, markdown math becomes MathML, and
+        an experiment cell that was not run says so.
     """
     nb = copy.deepcopy(notebook)
     for cell in nb["cells"]:
@@ -88,6 +92,8 @@ def for_student(notebook: dict) -> dict:
             continue
         if BEGIN in text:
             cell["source"] = _strip_hidden(text)
+        if EXPERIMENT_TAG in cell.get("metadata", {}).get("tags", []) and not cell.get("outputs"):
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": SKIPPED_NOTE}]
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]

@@ -8,7 +8,8 @@ each run writes anew:
 - ``gradebook.db``: an nbgrader gradebook (the labs from the template, every
   graded submission merged in), so ``nbgrader export`` and formgrader work;
 - ``grades.csv``: one row per student and lab, ``status`` graded, failed or
-  missing, and an empty score unless graded;
+  missing, an empty score unless graded, and whether the student's kernel
+  ran in the sandbox;
 - ``cells.csv``: one row per graded test cell, with its failure message;
 - ``problems.csv``: what went wrong or was repaired, and what to do.
 """
@@ -20,7 +21,10 @@ import io
 import json
 import os
 import shutil
+import warnings
 from pathlib import Path
+
+from .collect import REPAIRED
 
 __all__ = ["MANIFEST", "read_manifest", "write_files", "write_gradebook", "write_tables", "write_text_atomic"]
 
@@ -51,10 +55,13 @@ def _score(grade: dict) -> float:
 def write_gradebook(path: Path, template: bytes, records: list[dict]) -> None:
     """Write an nbgrader gradebook: the template's labs plus every graded record."""
     from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
 
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(template)
-    with Gradebook(f"sqlite:///{tmp}") as gb:
+    # nbgrader's own submission code trips SQLAlchemy's autoflush warnings; they are about nbgrader, not the data.
+    with Gradebook(f"sqlite:///{tmp}") as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
         for record in records:
             if record["status"] != "graded":
                 continue
@@ -90,7 +97,7 @@ def write_tables(out: Path, records: dict, students: list[str], labs: list[str],
     problems : list of Problem
         Found while collecting (records carry their own).
     """
-    grades = [["assignment", "student_id", "status", "score", "max_score"]]
+    grades = [["assignment", "student_id", "status", "score", "max_score", "sandboxed"]]
     cells = [["assignment", "student_id", "problem", "score", "max_score", "message"]]
     issues = [["student_id", "assignment", "graded", "problem", "action"]]
     counts = {"graded": 0, "failed": 0, "missing": 0}
@@ -105,12 +112,13 @@ def write_tables(out: Path, records: dict, students: list[str], labs: list[str],
                 for g in record["grades"]:
                     message = record["messages"].get(g["name"], "")
                     cells.append([lab, student, g["name"], f"{_score(g):g}", f"{g['max_score']:g}", message])
-            grades.append([lab, student, status, score, f"{max_scores[lab]:g}"])
+            sandboxed = ("yes" if record.get("sandboxed") else "no") if record else ""
+            grades.append([lab, student, status, score, f"{max_scores[lab]:g}", sandboxed])
     rows = [(p.student, p.lab, "yes" if p.graded else "no", p.problem, p.action) for p in problems]
     for (student, lab), record in records.items():
         if record["status"] == "failed":
             rows.append((student, lab, "no", record["problem"], record["action"]))
-        rows.extend((student, lab, "yes", note, "nothing: graded as repaired") for note in record["notes"])
+        rows.extend((student, lab, "yes", note, REPAIRED) for note in record["notes"])
     issues.extend(list(r) for r in sorted(set(rows)))
     for name, table in (("grades.csv", grades), ("cells.csv", cells), ("problems.csv", issues)):
         write_text_atomic(out / name, _csv(table))

@@ -13,18 +13,22 @@ into the class gradebook (see :mod:`dcai_al.grading.gradebook`).
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from .. import sandbox
 from ..config import QUICK_ENV
 from .collect import Ungradable, repair_notebook
-from .feedback import for_student
+from .feedback import EXPERIMENT_TAG, for_student
 
 __all__ = ["grade_submission"]
 
+#: Bytes of output a cell keeps in the graded notebook and the feedback page.
+OUTPUT_LIMIT = sandbox.MB
 #: Seconds a whole notebook may take, on top of its cells' limits, before its kernel is killed.
 NOTEBOOK_SLACK = 120
 
@@ -42,6 +46,30 @@ def _environment(values: dict[str, str]):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@contextmanager
+def _output_to(path: Path):
+    """Send this process's stdout and stderr (and so the kernel's, which inherits them) to ``path``.
+
+    Kernels print start-up notes and nbgrader prints warnings on every notebook; in a class of hundreds
+    that is noise on the worker's console, and the log is kept with the job instead.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
 
 
 @contextmanager
@@ -79,6 +107,8 @@ def _config(config_text: str, course: Path, timeout: int | None):
     overrides.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}"
     if timeout:
         overrides.ExecutePreprocessor.timeout = int(timeout)
+    # The labs' experiments and figures carry no points: most of a notebook's time, none of its grade.
+    overrides.ExecutePreprocessor.skip_cells_with_tag = EXPERIMENT_TAG
     config.merge(overrides)
     return config
 
@@ -140,8 +170,10 @@ def grade_submission(task: dict) -> dict:
         ``student``, ``lab``, ``notebook`` (bytes as handed in), ``release`` and
         ``source`` (the lab's two notebooks, as dicts), ``template`` (the
         template gradebook, bytes), ``config`` (the course's
-        ``nbgrader_config.py`` text), ``quick`` (bool) and ``timeout``
-        (seconds per cell, or None for the course's).
+        ``nbgrader_config.py`` text), ``quick`` (bool), ``timeout``
+        (seconds per cell, or None for the course's), ``sandbox`` (bool:
+        run the kernel in :mod:`dcai_al.sandbox`) and ``limits`` (keyword
+        arguments of :class:`dcai_al.sandbox.Limits`).
 
     Returns
     -------
@@ -156,6 +188,7 @@ def grade_submission(task: dict) -> dict:
     started = time.perf_counter()
     student, lab = task["student"], task["lab"]
     result = {"student": student, "lab": lab, "status": "failed", "grades": [], "messages": {}, "notes": []}
+    result["sandboxed"] = bool(task.get("sandbox", True))
     result.update(problem=None, action=None, autograded=None, feedback=None)
     try:
         notebook, notes = repair_notebook(task["notebook"], task["release"], task["source"])
@@ -176,8 +209,14 @@ def grade_submission(task: dict) -> dict:
         n_code = sum(c.cell_type == "code" for c in notebook.cells)
         limit = per_cell * n_code + NOTEBOOK_SLACK
         env = {"MPLBACKEND": "Agg", QUICK_ENV: "1" if task.get("quick", True) else "0"}
+        if task.get("sandbox", True):
+            workdir = course / "autograded" / student / lab
+            limits = sandbox.Limits(**task.get("limits", {}))
+            boxed = sandbox.write_kernelspec(course / "sandbox", workdir=workdir, limits=limits)
+            config.merge(type(config)(boxed["config"]))
+            env.update(boxed["env"])
         api = NbGraderAPI(config=config)
-        with _environment(env), _watchdog(limit) as fired:
+        with _output_to(course / "job.log"), _environment(env), _watchdog(limit) as fired:
             graded = api.autograde(lab, student, force=True, create=True)
         autograded = course / "autograded" / student / lab / f"{lab}.ipynb"
         if not graded["success"] or fired.is_set() or not autograded.is_file():
@@ -185,12 +224,16 @@ def grade_submission(task: dict) -> dict:
             result.update(problem=problem, action=action, seconds=time.perf_counter() - started)
             return result
         full = nbformat.read(autograded, as_version=4)
+        cut = sandbox.cut_outputs(full, max_bytes=OUTPUT_LIMIT)
+        if cut:
+            result["notes"].append(f"outputs over 1 MB were cut in {len(cut)} cell(s) (cells {cut})")
         result["grades"] = _grades(config.CourseDirectory.db_url, lab, student)
         result["messages"] = _messages(full)
         # nbgrader renders feedback from autograded/: give it the student's copy, keep the full one.
         autograded.chmod(0o644)
         nbformat.write(nbformat.from_dict(for_student(full)), autograded)
-        feedback = api.generate_feedback(lab, student, force=True)
+        with _output_to(course / "job.log"):
+            feedback = api.generate_feedback(lab, student, force=True)
         page = course / "feedback" / student / lab / f"{lab}.html"
         if feedback["success"] and page.is_file():
             result["feedback"] = page.read_bytes()
