@@ -12,7 +12,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["plot_curves", "plot_scatter_selection", "plot_strips", "save_figure"]
+__all__ = ["plot_curves", "plot_scatter_selection", "plot_seed_curves", "plot_strips", "save_figure"]
 
 
 def _axis(ax, figsize=(6.4, 4.2)):
@@ -98,6 +98,72 @@ def plot_curves(
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
     ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_seed_curves(
+    curves: dict,
+    x=None,
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    ax=None,
+    log_x: bool = False,
+    log_y: bool = False,
+    per_seed: bool = False,
+    styles: dict | None = None,
+):
+    """Plot runs over seeds as a median line and a min-to-max band (or one thin line per seed).
+
+    Unlike a mean +- sd band, the band never leaves the range of the runs
+    themselves, so a score in [0, 1] stays in [0, 1].
+
+    Parameters
+    ----------
+    curves : dict of str -> array-like of shape (n_seeds, n_points) or (n_points,)
+    x : array-like of shape (n_points,), or dict of str -> array-like, optional
+    title, xlabel, ylabel : str
+    ax : matplotlib Axes, optional
+    log_x, log_y : bool
+    per_seed : bool
+        Draw every seed's run as a thin line instead of the band.
+    styles : dict of str -> dict, optional
+        Extra ``Axes.plot`` keywords per curve (for example a dashed line).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if not curves:
+        raise ValueError("curves is empty: give at least one named curve to plot.")
+    _check_labels(title, xlabel, ylabel)
+    fig, ax = _axis(ax)
+    for name, values in curves.items():
+        runs = _to_numpy(values)
+        runs = runs if runs.ndim == 2 else runs[None, :]
+        xs = x[name] if isinstance(x, dict) else x
+        xs = np.arange(1, runs.shape[1] + 1) if xs is None else _to_numpy(xs)
+        if xs.shape != (runs.shape[1],):
+            raise ValueError(f"x has shape {xs.shape} but the curve {name!r} has {runs.shape[1]} points.")
+        seeds = runs.shape[0]
+        label = name if seeds == 1 else f"{name} ({seeds} seeds)"
+        (line,) = ax.plot(xs, np.median(runs, 0), label=label, **(styles or {}).get(name, {}))
+        if seeds > 1 and per_seed:
+            for run in runs:
+                ax.plot(xs, run, color=line.get_color(), alpha=0.3, linewidth=0.8, linestyle=line.get_linestyle())
+        elif seeds > 1:
+            ax.fill_between(xs, runs.min(0), runs.max(0), color=line.get_color(), alpha=0.2, linewidth=0)
+    if log_x:
+        ax.set_xscale("log")
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
