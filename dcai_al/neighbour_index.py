@@ -6,8 +6,8 @@ neighbours a query finds, so they are set by one rule here:
 
 * ``nlist`` is about sqrt(n), capped so that every cell trains on at least
   39 points, and never below 1 (:func:`ivf_nlist`);
-* ``nprobe`` is not fixed: it is the smallest power of two (up to ``nlist``)
-  whose recall@10 against an exact search reaches a target, 0.95 by default,
+* ``nprobe`` is not fixed: it is the smallest breadth (1, 2, 3, 4, 6, 8, 12,
+  ..., up to ``nlist``) whose recall@10 against an exact search reaches a target, 0.95 by default,
   measured at build time on a seeded sample of pool rows used as queries,
   since SEALS queries are pool rows (:func:`choose_nprobe`). A fixed nprobe
   lets recall fall as the pool grows: with nprobe = 8 and nlist = sqrt(n),
@@ -40,7 +40,7 @@ __all__ = [
     "recall_at",
 ]
 
-INDEX_KINDS = ("flat", "ivf", "hnsw")
+INDEX_KINDS = ("flat", "ivf", "ivfsq", "hnsw")
 
 #: recall@10 against an exact search that the chosen nprobe must reach.
 TARGET_RECALL = 0.95
@@ -73,11 +73,15 @@ def ivf_nlist(n: int) -> int:
     return max(1, min(int(np.sqrt(n)), n // 39))
 
 
-def new_ivf(d: int, nlist: int, *, metric: str = "l2", pq_bytes: int | None = None, seed: int = 0):
-    """An untrained IVF-Flat (or IVF-PQ with ``pq_bytes`` bytes a vector) index; k-means seeded."""
+def new_ivf(d: int, nlist: int, *, metric: str = "l2", pq_bytes: int | None = None, sq8: bool = False, seed: int = 0):
+    """An untrained IVF index, k-means seeded: raw float32 vectors (IVF-Flat), 8-bit scalar
+    codes (``sq8``: a quarter of the bytes, so a quarter of the memory traffic per probe), or
+    ``pq_bytes`` bytes a vector (IVF-PQ)."""
     faiss_metric = _faiss_metric(metric)
     quantizer = faiss.IndexFlatL2(d) if metric == "l2" else faiss.IndexFlatIP(d)
-    if pq_bytes is None:
+    if sq8:
+        index = faiss.IndexIVFScalarQuantizer(quantizer, d, nlist, faiss.ScalarQuantizer.QT_8bit, faiss_metric)
+    elif pq_bytes is None:
         index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss_metric)
     else:
         if d % pq_bytes:
@@ -140,11 +144,21 @@ class NprobeChoice:
         )
 
 
-def choose_nprobe(index, queries: np.ndarray, exact_ids: np.ndarray, *, target: float = TARGET_RECALL):
-    """Set ``index.nprobe`` to the smallest power of two (or nlist) whose recall reaches ``target``.
+def _breadths(nlist: int) -> list[int]:
+    """1, 2, 3, 4, 6, 8, 12, 16, 24, ... up to nlist: steps of at most 1.5x, so the choice overshoots little."""
+    out, p = [], 1
+    while p < nlist:
+        out += [p] if p < 2 else [p, p + p // 2]
+        p *= 2
+    return sorted({min(q, nlist) for q in out} | {nlist})
 
-    When no breadth reaches it (IVF-PQ's compressed codes can cap recall), the
-    smallest nprobe within 0.005 of the best recall measured is kept.
+
+def choose_nprobe(index, queries: np.ndarray, exact_ids: np.ndarray, *, target: float = TARGET_RECALL):
+    """Set ``index.nprobe`` to the smallest breadth whose recall reaches ``target``.
+
+    Breadths are tried in steps of at most 1.5x (1, 2, 3, 4, 6, 8, 12, ...,
+    nlist). When none reaches the target (IVF-PQ's compressed codes can cap
+    recall), the smallest nprobe within 0.005 of the best recall measured is kept.
 
     Returns
     -------
@@ -152,13 +166,11 @@ def choose_nprobe(index, queries: np.ndarray, exact_ids: np.ndarray, *, target: 
     """
     nlist = int(index.nlist)
     tried = []
-    nprobe = 1
-    while True:
+    for nprobe in _breadths(nlist):
         index.nprobe = nprobe
         tried.append((nprobe, recall_at(index, queries, exact_ids)))
-        if tried[-1][1] >= target or nprobe >= nlist:
+        if tried[-1][1] >= target:
             break
-        nprobe = min(2 * nprobe, nlist)
     if tried[-1][1] >= target:
         nprobe, recall = tried[-1]
     else:
@@ -188,11 +200,14 @@ def build_index(
     ----------
     embeddings : array-like of shape (n, d)
         Converted to float32.
-    kind : {"flat", "ivf", "hnsw"}
+    kind : {"flat", "ivf", "ivfsq", "hnsw"}
         ``"flat"``: exact search (``IndexFlatL2`` or ``IndexFlatIP``).
         ``"ivf"``: an inverted file over ``nlist`` k-means cells; a query scans
-        the ``nprobe`` nearest cells only. ``"hnsw"``: a navigable small-world
-        graph with ``hnsw_m`` links per node.
+        the ``nprobe`` nearest cells only. ``"ivfsq"``: the same cells holding
+        8-bit codes instead of float32 vectors: a quarter of the memory, and a
+        probe reads a quarter of the bytes (a SEALS search of a large pool is
+        bound by memory traffic), for a little recall. ``"hnsw"``: a navigable
+        small-world graph with ``hnsw_m`` links per node.
     metric : {"l2", "ip"}
         Euclidean distance, or inner product (cosine on normalised vectors).
     nlist : int, optional
@@ -237,11 +252,11 @@ def build_index(
     if kind == "flat":
         index = faiss.IndexFlatL2(d) if metric == "l2" else faiss.IndexFlatIP(d)
         index.add(X)
-    elif kind == "ivf":
+    elif kind in ("ivf", "ivfsq"):
         nlist = ivf_nlist(n) if nlist is None else check_positive_int(nlist, "nlist")
         if nlist > n:
             raise ValueError(f"nlist={nlist} must lie in [1, n={n}]; the pool is too small for that many cells.")
-        index = new_ivf(d, nlist, metric=metric, seed=seed)
+        index = new_ivf(d, nlist, metric=metric, sq8=kind == "ivfsq", seed=seed)
         rng = check_random_state(seed)
         index.train(X[np.sort(rng.choice(n, size=min(n, 64 * nlist), replace=False))])
         index.add(X)

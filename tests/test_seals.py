@@ -56,7 +56,7 @@ def test_the_public_slip_of_dropping_the_first_row_is_not_made():
     assert neighbours_without_self(np.array([[4, -1, -1]]), np.array([4]))[0].tolist() == []
 
 
-@pytest.mark.parametrize("kind", ["ivf", "hnsw"])
+@pytest.mark.parametrize("kind", ["ivf", "ivfsq", "hnsw"])
 def test_approximate_indexes_find_most_true_neighbours(kind):
     X, _ = make_embedding_pool(20_000, 32, seed=0)
     exact = build_index(X, "flat").search(X[:200], 11)[1]
@@ -152,13 +152,14 @@ def test_an_ivf_index_never_has_zero_cells(n, rng):
     assert int(index.search(X[:1], 1)[1][0, 0]) == 0
 
 
-def test_nprobe_is_chosen_for_the_target_recall_and_the_quantizer_outlives_its_name(rng, capsys):
+@pytest.mark.parametrize("kind", ["ivf", "ivfsq"])
+def test_nprobe_is_chosen_for_the_target_recall_and_the_quantizer_outlives_its_name(kind, rng, capsys):
     import gc
 
     from dcai_al.neighbour_index import exact_neighbours, recall_at
 
     X = rng.standard_normal((20_000, 16)).astype(np.float32)
-    index = build_index(X, "ivf", verbose=True)  # no reference to the quantizer is kept by the kit
+    index = build_index(X, kind, verbose=True)  # no reference to the quantizer is kept by the kit
     gc.collect()
     assert "nprobe=" in capsys.readouterr().out
     queries = X[rng.choice(len(X), 300, replace=False)]
