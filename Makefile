@@ -16,8 +16,8 @@ lint: $(STAMP)  ## ruff's rules and its formatting, over the whole repository
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-lab: $(STAMP)  ## JupyterLab on labs/, with a kernel that has the kit installed
-	$(BIN)/jupyter lab labs/
+lab: $(STAMP)  ## JupyterLab on labs/, with a kernel that has the kit installed and the student settings
+	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter/student" $(BIN)/jupyter lab labs/
 
 release: $(STAMP)  ## regenerate labs/ from solutions/ through nbgrader
 	$(BIN)/dcai-al release
