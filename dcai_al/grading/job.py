@@ -210,7 +210,10 @@ def grade_submission(task: dict) -> dict:
         limit = per_cell * n_code + NOTEBOOK_SLACK
         env = {"MPLBACKEND": "Agg", QUICK_ENV: "1" if task.get("quick", True) else "0"}
         if task.get("sandbox", True):
-            workdir = course / "autograded" / student / lab
+            # Not autograded/: nbgrader writes and chmods the files there after the kernel ends, following any
+            # symlink the student's code left (onto any file the grader may write). Nothing reads this folder.
+            workdir = course / "kernel" / student / lab
+            workdir.mkdir(parents=True)
             limits = sandbox.Limits(**task.get("limits", {}))
             boxed = sandbox.write_kernelspec(course / "sandbox", workdir=workdir, limits=limits)
             config.merge(type(config)(boxed["config"]))
@@ -223,6 +226,9 @@ def grade_submission(task: dict) -> dict:
             problem, action = _why(graded.get("log", "") + graded.get("error", ""), fired.is_set(), limit)
             result.update(problem=problem, action=action, seconds=time.perf_counter() - started)
             return result
+        # The repair above leaves nbgrader nothing to restore; if it still finds a changed cell, say so.
+        changed = [line.split("] ", 1)[-1] for line in graded["log"].splitlines() if "has changed!" in line]
+        result["notes"] += [f"nbgrader: {line}" for line in changed]
         full = nbformat.read(autograded, as_version=4)
         cut = sandbox.cut_outputs(full, max_bytes=OUTPUT_LIMIT)
         if cut:
