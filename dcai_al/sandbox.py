@@ -8,7 +8,8 @@ JupyterLab start that kernel instead of the plain one; they only need ZMQ
 over unix sockets in a folder the sandbox sees (two ``KernelManager``
 settings, returned by :func:`write_kernelspec`)::
 
-    info = write_kernelspec(job / "sandbox", workdir=course / "autograded" / student / lab)
+    (job / "work").mkdir()  # not autograded/<student>/<lab>: see ``workdir`` below
+    info = write_kernelspec(job / "sandbox", workdir=job / "work")
     env = {**os.environ, **info["env"]}
     subprocess.run([sys.executable, "-m", "nbgrader", "autograde", lab, "--student", student,
                     *info["args"]], cwd=course, env=env, check=True)
@@ -19,8 +20,8 @@ A read-only, empty root holding only what the kernel needs, bound
 read-only: ``/usr`` (with ``/bin``, ``/lib*`` and ``/sbin`` as the system
 has them), a short list of ``/etc`` files (:data:`ETC`), the Python prefix,
 the virtual environment, the kit's package folder and the caller's
-``readonly`` paths. Writable: the working directory (the notebook's
-folder), the folder of the connection file and sockets, and a private
+``readonly`` paths. Writable: the working directory (a folder of its
+own, not the graded notebook's), the folder of the connection file and sockets, and a private
 ``/tmp`` (a fresh tmpfs of at most ``Limits.memory``, mounted before any
 bind below it, which also holds ``HOME``, ``MPLCONFIGDIR`` and the other
 caches). ``/proc`` is a fresh one for the kernel's own PID namespace;
@@ -307,9 +308,12 @@ def write_kernelspec(
         unix socket's path must fit in 107 bytes.
     workdir : path
         The kernel's working directory, the only writable folder it sees
-        besides its private ``/tmp``. For ``nbgrader autograde``, the folder
-        of the notebook being graded, ``autograded/<student>/<assignment>``
-        of the course; it must exist when the kernel starts.
+        besides its private ``/tmp``; it must exist when the kernel starts.
+        Never a folder that the host writes into after the kernel ends
+        (for ``nbgrader autograde``, not ``autograded/<student>/<assignment>``,
+        where nbgrader writes and chmods the graded notebook): the kernel
+        can leave symlinks there, and a write through one reaches any file
+        the grader may write.
     limits : Limits, optional
         Defaults to ``Limits()``: 2 GB, 1200 CPU-seconds, 256 processes,
         256 MiB files.
