@@ -19,3 +19,32 @@ def test_experiment_writes_tables_and_figures(lab, tmp_path):
 def test_unknown_lab_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown lab"):
         run_labs([42], RunConfig(out_dir=tmp_path))
+
+
+def test_lab4_times_leave_out_the_per_epoch_test_evaluations():
+    import numpy as np
+
+    from dcai_al.experiments import lab4
+    from dcai_al.proxy import ProxyRun
+
+    # The target started 2.6 s into the pipeline and trained 6 s; its 10 s of wall time include evaluations.
+    run = ProxyRun(
+        subset=np.arange(3),
+        accuracy=0.5,
+        seconds=dict(proxy=2.0, ranking=0.5, target=10.0, total=12.6),
+        curve_seconds=np.array([5.6, 8.6]),
+        curve_accuracy=np.array([0.4, 0.5]),
+        proxy_curve=(np.array([1.0, 1.8]), np.array([0.3, 0.4])),
+    )
+    assert lab4.training_seconds(run) == {"proxy": 1.8, "ranking": 0.5, "target": 6.0}
+
+
+def test_lab3_thinning_keeps_the_rare_class_at_its_prevalence():
+    import numpy as np
+
+    from dcai_al.experiments import lab3
+
+    y = np.repeat(np.arange(10), 1000)
+    kept = lab3._thin(y, lab3.PREVALENCE, np.random.default_rng(0))
+    assert np.isclose((y[kept] == lab3.RARE_CLASS).mean(), lab3.PREVALENCE, atol=1e-4)
+    assert (y[kept] != lab3.RARE_CLASS).sum() == 9000
