@@ -99,7 +99,7 @@ def _k_center_greedy(XT: torch.Tensor, budget: int, labelled: np.ndarray, rng, c
         if n_centers == 0:
             pick = int(rng.integers(n))
         else:
-            pick = kk.exact_farthest(min_dist, slack, exact_of)[1]
+            pick = kk.exact_farthest(min_dist, slack, exact_of, need_value=False)[1]
         chosen[step] = pick
         centers64[n_centers] = XT[:, pick]
         n_centers += 1

@@ -20,6 +20,8 @@ see :func:`exact_farthest` and :func:`exact_min_sq_dist`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -132,30 +134,37 @@ MAX_CONTENDERS = 1024
 
 
 def exact_farthest(
-    min_dist: torch.Tensor, slack: float, exact_of, max_contenders: int | None = MAX_CONTENDERS
+    min_dist: torch.Tensor,
+    slack: float,
+    exact_of,
+    max_contenders: int | None = MAX_CONTENDERS,
+    *,
+    need_value: bool = True,
 ) -> tuple[float, int]:
     """The farthest point from its nearest center, decided exactly; ties to the lower index.
 
     ``min_dist`` holds each point's squared distance by the expansion (-inf
     for centers). Only points within ``slack`` (:func:`rounding_slack`) of its
-    maximum can be the true farthest; ``exact_of(ids)`` gives their exact
-    squared distances (float64), and the largest wins, the lower index on an
-    exact tie. Usually one or two points are within the slack, so this costs
-    little next to the pass over the features that each pick makes anyway.
-
-    ``max_contenders`` caps the exact check (None: no cap); beyond it the
-    first maximum by the expansion wins.
+    maximum can be the true farthest. Usually only one is, and it wins without
+    more work; otherwise ``exact_of(ids)``
+    gives the contenders' exact squared distances (float64), and the largest
+    wins, the lower index on an exact tie. ``max_contenders`` caps that check
+    (None: no cap); beyond it the first maximum by the expansion wins.
 
     Returns
     -------
     (squared distance, index)
-        The exact squared distance (by the expansion beyond the cap); -inf
-        and index 0 when every point is a center.
+        The exact squared distance (by the expansion when ``need_value`` is
+        False and one point stood out, or beyond the cap); -inf and index 0
+        when every point is a center.
     """
-    best = torch.max(min_dist)
-    if not torch.isfinite(best):
-        return float(best), 0
+    best = float(torch.max(min_dist))  # a plain max, then one comparison: about what argmax alone costs
+    if not math.isfinite(best):
+        return best, 0
     contenders = torch.nonzero(min_dist >= best - slack).flatten()  # ascending indices
+    if contenders.numel() == 1:  # one point stands out: no tie possible
+        i = int(contenders[0])
+        return (float(exact_of(contenders)[0]) if need_value else best), i
     if max_contenders is not None and contenders.numel() > max_contenders:
         first = int(torch.argmax(min_dist))
         return float(min_dist[first]), first
