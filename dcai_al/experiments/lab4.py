@@ -203,7 +203,7 @@ def time_figure(res: dict, fraction: float):
     return plotting.plot_curves(
         dict(zip(names, [proxy_a, svp.curve_accuracy, rnd.curve_accuracy, base.curve_accuracy], strict=True)),
         dict(zip(names, [proxy_t, svp.curve_seconds, rnd.curve_seconds, base.curve_seconds], strict=True)),
-        title="Accuracy vs wall-clock time (the proxy-selected target starts after the proxy)",
+        title="Accuracy vs time (proxy first, then its target)",
         xlabel="seconds since the start",
         ylabel="test accuracy",
     )
