@@ -108,3 +108,24 @@ def test_initial_labels_hold_two_classes():
 def test_loop_rejects_bad_arguments(split, kw, error, word):
     with pytest.raises(error, match=word):
         _loop(split, kw.pop("score", entropy), **kw)
+
+
+def test_one_loop_runs_seals_around_any_selector_and_picks_only_candidates():
+    # SEALS is a restriction, not a loop: wrapped around random selection, every pick is a candidate of its round.
+    from sklearn.linear_model import LogisticRegression
+
+    from dcai_al.loop import RandomSelector
+    from dcai_al.seals import CandidatePool, Seals, build_index
+
+    X = np.random.default_rng(0).standard_normal((500, 4)).astype(np.float32)
+    y = (X[:, 0] > 1).astype(int)
+    initial = np.concatenate([np.flatnonzero(y)[:3], np.flatnonzero(y == 0)[:7]])
+    index = build_index(X)
+    seals = Seals(RandomSelector(), CandidatePool(index, X, k=5))
+    h = run_loop(LogisticRegression(), X, y, score=seals, initial=initial, batch_size=5, n_rounds=4, seed=0)
+    replay = CandidatePool(index, X, k=5).update(initial)
+    for r, picked in enumerate(h.chosen[1:], start=1):
+        assert h.candidates[r - 1] == len(replay) and set(picked.tolist()) <= set(replay.candidates.tolist())
+        replay.update(picked)
+    assert h.n_labelled.tolist() == [10, 15, 20, 25, 30] and h.selection_seconds.shape == (4,)
+    assert h.positives[0] == 3 and h.accuracy.size == 0  # no test set given: no accuracy recorded
