@@ -45,7 +45,8 @@ def plot_curves(
     ax=None,
     log_x: bool = False,
     log_y: bool = False,
-    band: str = "std",
+    band: str = "percentile",
+    runs_label: str = "runs",
 ):
     """Plot one line per named curve, with a shaded spread when given runs.
 
@@ -53,24 +54,37 @@ def plot_curves(
     ----------
     curves : dict of str -> array-like
         Each value is either one curve of shape (n_points,), or several runs
-        of shape (n_runs, n_points), drawn as their mean with a band.
+        of shape (n_runs, n_points), drawn as their median with a band.
     x : array-like of shape (n_points,), or dict of str -> array-like, optional
         Shared x values or one per curve; defaults to 1..n_points.
     title, xlabel, ylabel : str
     ax : matplotlib Axes, optional
     log_x, log_y : bool
-    band : {"std", "minmax"}
-        What the shaded spread shows.
+    band : {"percentile", "minmax", "std"}
+        What the shaded spread shows: the middle 80% of the runs (10th to
+        90th percentile, the default), all of them, or the mean +- one
+        standard deviation (which can leave the range a metric can take, and
+        a log axis). The line is the mean for "std", else the median.
+    runs_label : str
+        What one run is, for the legend: "seeds" gives "random (5 seeds)".
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = plot_curves({"a": np.ones((3, 4))}, title="t", xlabel="x", ylabel="y", runs_label="seeds")
+    >>> fig.axes[0].get_legend().get_texts()[0].get_text()
+    'a (3 seeds)'
     """
     if not curves:
         raise ValueError("curves is empty: give at least one named curve to plot.")
     _check_labels(title, xlabel, ylabel)
-    if band not in ("std", "minmax"):
-        raise ValueError(f"band must be 'std' or 'minmax', got {band!r}.")
+    if band not in ("percentile", "minmax", "std"):
+        raise ValueError(f"band must be 'percentile', 'minmax' or 'std', got {band!r}.")
+    if not isinstance(runs_label, str) or not runs_label.strip():
+        raise ValueError(f"runs_label must be a non-empty string such as 'seeds', got {runs_label!r}.")
     fig, ax = _axis(ax)
     for name, values in curves.items():
         values = _to_numpy(values)
@@ -79,15 +93,17 @@ def plot_curves(
         xs = np.arange(1, runs.shape[1] + 1) if xs is None else _to_numpy(xs)
         if xs.shape != (runs.shape[1],):
             raise ValueError(f"x has shape {xs.shape} but the curve {name!r} has {runs.shape[1]} points.")
-        mean = runs.mean(0)
-        (line,) = ax.plot(xs, mean, label=name if runs.shape[0] == 1 else f"{name} (n={runs.shape[0]})")
-        if runs.shape[0] > 1:
+        center = runs.mean(0) if band == "std" else np.median(runs, axis=0)
+        (line,) = ax.plot(xs, center, label=name if len(runs) == 1 else f"{name} ({len(runs)} {runs_label})")
+        if len(runs) > 1:
             if band == "std":
-                low, high = mean - runs.std(0), mean + runs.std(0)
-            else:
+                low, high = center - runs.std(0), center + runs.std(0)
+            elif band == "minmax":
                 low, high = runs.min(0), runs.max(0)
-            if log_y:
-                low = np.maximum(low, mean * 0.1)
+            else:
+                low, high = np.percentile(runs, [10, 90], axis=0)
+            if log_y:  # a band reaching 0 or below has no place on a log axis
+                low = np.where(low > 0, low, np.nan)
             ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
     if log_x:
         ax.set_xscale("log")

@@ -57,6 +57,7 @@ def threshold_figure(errors: dict, n_pool: int):
         xlabel="number of labels",
         ylabel="|estimated - true threshold|",
         log_y=True,
+        runs_label="pools",
     )
 
 
@@ -137,7 +138,7 @@ def run(config: RunConfig) -> Report:
         threshold_figure(errors, size["n_pool"]),
         out,
         "lab1_threshold.png",
-        "Estimate error vs labels, mean and spread over seeds.",
+        "Estimate error vs labels: median over pools, band 10th to 90th percentile.",
     )
     rows = []
     for tol in TOLERANCES:
@@ -183,8 +184,9 @@ def run(config: RunConfig) -> Report:
         title="Digits: uncertainty sampling vs random",
         xlabel="labelled examples",
         ylabel="test accuracy",
+        runs_label="seeds",
     )
-    report.add_figure(fig, out, "lab1_digits.png", "Test accuracy vs labels; bands: one standard deviation over seeds.")
+    report.add_figure(fig, out, "lab1_digits.png", "Test accuracy vs labels: median over seeds, band 10th to 90th pct.")
     report.tables.append(efficiency_table(n_labelled, accuracy))
     bar.update()
     bar.close()

@@ -145,9 +145,11 @@ def run(config: RunConfig) -> Report:
             title=f"Digits, batches of {batch_size}: top-J vs diverse",
             xlabel="labelled examples",
             ylabel="test accuracy",
+            runs_label="seeds",
         )
         name = f"lab2_batch{batch_size}.png"
-        report.add_figure(fig, out, name, f"Test accuracy vs labels with batches of {batch_size}; bands: 1 sd.")
+        caption = f"Test accuracy vs labels with batches of {batch_size}: median over seeds, band 10th-90th percentile."
+        report.add_figure(fig, out, name, caption)
         target = accuracy["random"].mean(0)[-1]
         for strategy, runs in accuracy.items():
             needs = labels_to_accuracy(n_labelled, runs, target)
