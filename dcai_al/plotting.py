@@ -12,7 +12,14 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["plot_curves", "plot_scatter_selection", "plot_seed_curves", "plot_strips", "save_figure"]
+__all__ = [
+    "plot_curves",
+    "plot_picks_per_image",
+    "plot_scatter_selection",
+    "plot_seed_curves",
+    "plot_strips",
+    "save_figure",
+]
 
 
 def _axis(ax, figsize=(6.4, 4.2)):
@@ -275,6 +282,73 @@ def plot_scatter_selection(points, selections: dict, *, title: str, background_l
     ax.set_xlabel("component 1")
     ax.set_ylabel("component 2")
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_picks_per_image(points, selections: dict, image_of, *, title: str, ax=None):
+    """Scatter a 2-D view of a pool and show, per method, how many picks landed on each image.
+
+    Near-copies of an image sit on the same spot of any projection, so a plain
+    scatter hides a batch that spends ten labels on one image. Here the picks
+    of a method that fall on the same image (the same ``image_of`` value) are
+    drawn as one marker whose area grows with their number, labelled with it.
+
+    Parameters
+    ----------
+    points : array-like of shape (n, 2)
+        2-D coordinates (for example a PCA projection).
+    selections : dict of str -> array-like of int
+        Indices each method chose.
+    image_of : array-like of int, shape (n,)
+        Which image each pool row shows: near-copies share a value.
+    title : str
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = plot_picks_per_image(np.zeros((3, 2)), {"a": [0, 1]}, [5, 5, 6], title="t")
+    >>> fig.axes[0].get_legend().get_texts()[1].get_text()
+    'a: 2 picks on 1 image'
+    """
+    points = _to_numpy(points)
+    image_of = np.asarray(image_of)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"points must have shape (n, 2), got {points.shape}.")
+    if image_of.shape != (len(points),):
+        raise ValueError(f"image_of must have shape ({len(points)},), got {image_of.shape}.")
+    _check_labels(title, "component 1", "component 2")
+    fig, ax = _axis(ax, figsize=(6.8, 5.4))
+    ax.scatter(points[:, 0], points[:, 1], s=4, c="lightgray", label="pool")
+    markers = ["o", "s", "^", "D", "v", "P"]
+    for i, (name, idx) in enumerate(selections.items()):
+        idx = np.asarray(idx, dtype=int)
+        images, first, counts = np.unique(image_of[idx], return_index=True, return_counts=True)
+        where = points[idx[first]]
+        plural = "s" if len(images) != 1 else ""
+        ax.scatter(
+            where[:, 0],
+            where[:, 1],
+            s=30 * counts,
+            marker=markers[i % len(markers)],
+            facecolors="none",
+            edgecolors=f"C{i}",
+            linewidths=1.4,
+            label=f"{name}: {len(idx)} picks on {len(images)} image{plural}",
+        )
+        for (px, py), count in zip(where, counts, strict=True):
+            if count > 1:
+                ax.annotate(str(count), (px, py), color=f"C{i}", fontsize=8, xytext=(4, 4), textcoords="offset points")
+    ax.set_title(title)
+    ax.set_xlabel("component 1")
+    ax.set_ylabel("component 2")
+    legend = ax.legend(fontsize=8, loc="lower left")
+    for handle in legend.legend_handles:  # one marker size in the legend; the plot's sizes are counts
+        handle.set_sizes([36])
     fig.tight_layout()
     return fig
 

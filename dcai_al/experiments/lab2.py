@@ -124,10 +124,12 @@ def accuracy_after(split: PoolSplit, initial, batch) -> float:
 
 
 def redundancy_figure(split: PoolSplit, group, batches: dict):
+    """Each strategy's batch on a PCA of the pool, one marker per image, sized by the picks it got."""
     points = PCA(n_components=2, random_state=0).fit_transform(split.X_pool)
-    shown = {k: v for k, v in batches.items() if k != "random"}
-    return plotting.plot_scatter_selection(
-        points, shown, title="Near-duplicates: which images each strategy labels (PCA of pixels)"
+    # An original and its near-copies are one image; every other row is an image of its own.
+    image_of = np.where(group >= 0, group, len(split.X_pool) + np.arange(len(split.X_pool)))
+    return plotting.plot_picks_per_image(
+        points, batches, image_of, title="Near-duplicates: picks per image, each strategy (PCA of pixels)"
     )
 
 
