@@ -13,6 +13,19 @@ neighbours a query finds, so they are set by one rule here:
   lets recall fall as the pool grows: with nprobe = 8 and nlist = sqrt(n),
   recall@10 fell from 0.954 at 1M to 0.796 at 4M.
 
+With ``nlist`` about sqrt(n) a query reads ``nprobe`` cells of about
+sqrt(n) vectors, so its cost grows like sqrt(n) even at a fixed nprobe.
+``kind="ivfhnsw"`` keeps the cells at a constant size instead (about
+:data:`CELL_SIZE` vectors, so ``nlist`` grows like n; :func:`ivfhnsw_nlist`),
+which a flat coarse quantizer cannot afford at 10^7 rows: its cells' centroids
+are found by two-level k-means (sqrt(nlist) coarse cells, then k-means inside
+each) and searched through an HNSW graph, so training, adding a vector and
+choosing a query's cells cost about log(nlist), not nlist. Whether a query then
+reads fewer vectors depends on the data, not the index: ``choose_nprobe``
+still asks for recall@10 >= 0.95, and in 64-d Gaussian clusters (the kit's
+generator) that needs a roughly constant fraction of the pool (about 1%)
+whatever the cells' size.
+
 Faiss's Python wrapper keeps an IVF index's quantizer alive by itself (the
 index holds it in ``referenced_objects``), so the quantizer can be a local.
 """
@@ -28,6 +41,7 @@ import numpy as np
 from .validation import check_features, check_positive_int, check_random_state
 
 __all__ = [
+    "CELL_SIZE",
     "INDEX_KINDS",
     "TARGET_RECALL",
     "NprobeChoice",
@@ -36,11 +50,21 @@ __all__ = [
     "choose_nprobe",
     "exact_neighbours",
     "ivf_nlist",
+    "ivfhnsw_nlist",
     "new_ivf",
+    "new_ivfhnsw",
     "recall_at",
+    "two_level_centroids",
 ]
 
-INDEX_KINDS = ("flat", "ivf", "ivfsq", "hnsw")
+INDEX_KINDS = ("flat", "ivf", "ivfsq", "ivfhnsw", "hnsw")
+
+#: Vectors per cell for ``kind="ivfhnsw"``: nlist grows like n / CELL_SIZE.
+CELL_SIZE = 1024
+
+#: Training points per cell for ``kind="ivfhnsw"`` (faiss asks for 39; two-level
+#: k-means trains each coarse cell's sub-cells on its own share of the sample).
+TRAIN_PER_CELL = 32
 
 #: recall@10 against an exact search that the chosen nprobe must reach.
 TARGET_RECALL = 0.95
@@ -71,6 +95,93 @@ def ivf_nlist(n: int) -> int:
     (1, 100, 3162)
     """
     return max(1, min(int(np.sqrt(n)), n // 39))
+
+
+def ivfhnsw_nlist(n: int, cell_size: int = CELL_SIZE) -> int:
+    """Cells of ``kind="ivfhnsw"`` for a pool of ``n``: about n / ``cell_size``, never 0.
+
+    Examples
+    --------
+    >>> ivfhnsw_nlist(10), ivfhnsw_nlist(100_000), ivfhnsw_nlist(10_000_000)
+    (1, 97, 9765)
+    """
+    return max(1, n // cell_size)
+
+
+def _kmeans(x: np.ndarray, k: int, *, seed: int, niter: int) -> np.ndarray:
+    """k centroids of ``x`` (at least k rows), seeded; every row is used (no subsampling)."""
+    if k == 1:
+        return x.mean(axis=0, keepdims=True)
+    km = faiss.Kmeans(
+        x.shape[1], k, niter=niter, seed=seed, min_points_per_centroid=1, max_points_per_centroid=len(x) // k + 1
+    )
+    km.train(x)
+    return km.centroids
+
+
+def two_level_centroids(x: np.ndarray, nlist: int, *, seed: int = 0, niter: int = 10) -> np.ndarray:
+    """``nlist`` k-means centroids found in two levels, at a cost of about sqrt(nlist) per point, not nlist.
+
+    k-means first splits ``x`` into about sqrt(nlist) coarse cells; each
+    coarse cell then gets sub-cells in proportion to its points (never more
+    than its points), found by k-means on its points alone.
+
+    Parameters
+    ----------
+    x : numpy.ndarray of shape (m, d), float32
+        Training sample, m >= nlist.
+    nlist : int
+    seed : int
+        Seeds every k-means (the coarse one with ``seed``, coarse cell c with ``seed + 1 + c``).
+    niter : int
+        k-means iterations at each level.
+
+    Returns
+    -------
+    numpy.ndarray of shape (nlist, d), float32
+    """
+    n1 = max(1, int(np.sqrt(nlist)))
+    if n1 < 4:  # few cells: one level is cheap
+        return _kmeans(x, nlist, seed=seed, niter=niter)
+    coarse = _kmeans(x, n1, seed=seed, niter=niter)
+    assign = faiss.knn(x, coarse, 1)[1][:, 0]
+    order = np.argsort(assign, kind="stable")
+    sizes = np.bincount(assign, minlength=n1)
+    cells = np.diff(np.cumsum(sizes) * nlist // len(x), prepend=0)  # sums to nlist
+    cells = np.minimum(cells, sizes)
+    while (short := nlist - int(cells.sum())) > 0:  # cells the cap took back go where points are spare
+        room = sizes - cells
+        cells[np.argsort(-room, kind="stable")[: min(short, int((room > 0).sum()))]] += 1
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    parts = [
+        _kmeans(x[np.sort(order[bounds[c] : bounds[c + 1]])], int(cells[c]), seed=seed + 1 + c, niter=niter)
+        for c in range(n1)
+        if cells[c]
+    ]
+    return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+
+
+def new_ivfhnsw(centroids: np.ndarray, *, metric: str = "l2", hnsw_m: int = 32, ef_search: int = 32):
+    """An IVF index with 8-bit scalar codes whose cells are ``centroids``, searched through an HNSW graph.
+
+    The graph is built on one thread, so it is the same on every run. The
+    index still needs ``train`` (the scalar quantizer's ranges only: the
+    quantizer already holds ``nlist`` centroids, so faiss skips k-means).
+    ``ef_search`` is the graph's search breadth when adding vectors (their
+    nearest cell) and choosing cells; faiss uses at least nprobe.
+    """
+    nlist, d = centroids.shape
+    faiss_metric = _faiss_metric(metric)
+    quantizer = faiss.IndexHNSWFlat(d, hnsw_m, faiss_metric)
+    quantizer.hnsw.efConstruction = 40
+    quantizer.hnsw.efSearch = ef_search
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        quantizer.add(centroids)
+    finally:
+        faiss.omp_set_num_threads(threads)
+    return faiss.IndexIVFScalarQuantizer(quantizer, d, nlist, faiss.ScalarQuantizer.QT_8bit, faiss_metric)
 
 
 def new_ivf(d: int, nlist: int, *, metric: str = "l2", pq_bytes: int | None = None, sq8: bool = False, seed: int = 0):
@@ -200,19 +311,25 @@ def build_index(
     ----------
     embeddings : array-like of shape (n, d)
         Converted to float32.
-    kind : {"flat", "ivf", "ivfsq", "hnsw"}
+    kind : {"flat", "ivf", "ivfsq", "ivfhnsw", "hnsw"}
         ``"flat"``: exact search (``IndexFlatL2`` or ``IndexFlatIP``).
         ``"ivf"``: an inverted file over ``nlist`` k-means cells; a query scans
         the ``nprobe`` nearest cells only. ``"ivfsq"``: the same cells holding
         8-bit codes instead of float32 vectors: a quarter of the memory, and a
         probe reads a quarter of the bytes (a SEALS search of a large pool is
-        bound by memory traffic), for a little recall. ``"hnsw"``: a navigable
-        small-world graph with ``hnsw_m`` links per node.
+        bound by memory traffic), for a little recall. ``"ivfhnsw"``: 8-bit
+        codes in cells of a constant size (about :data:`CELL_SIZE` vectors),
+        found by two-level k-means and chosen through an HNSW graph of the
+        cells' centroids (``hnsw_m`` links each), so adding and searching cost
+        about log(nlist) in the quantizer (:func:`new_ivfhnsw`). ``"hnsw"``: a
+        navigable small-world graph over the pool with ``hnsw_m`` links per node.
     metric : {"l2", "ip"}
         Euclidean distance, or inner product (cosine on normalised vectors).
     nlist : int, optional
-        IVF cells; default :func:`ivf_nlist` (about sqrt(n)). k-means trains
-        on a seeded sample of 64 points per cell.
+        IVF cells; default :func:`ivf_nlist` (about sqrt(n)), or
+        :func:`ivfhnsw_nlist` (about n / CELL_SIZE) for ``"ivfhnsw"``. k-means
+        trains on a seeded sample of 64 points per cell (``"ivfhnsw"``: 32, at
+        least 1,000 rows).
     nprobe : "auto" or int
         IVF cells scanned per query. ``"auto"``: the smallest breadth whose
         recall@10 against exact search reaches ``target_recall`` on a seeded
@@ -220,11 +337,13 @@ def build_index(
     target_recall : float
         For ``nprobe="auto"``.
     hnsw_m, ef_search : int
-        HNSW links per node, and the search breadth (higher = better recall).
+        HNSW links per node, and the search breadth (higher = better recall)
+        of ``"hnsw"``; ``"ivfhnsw"`` uses ``hnsw_m`` for its cell graph.
     use_gpu : bool
         Move the index to every visible GPU (needs the faiss GPU build).
     seed : int
-        Seeds the IVF training sample, k-means and the recall sample.
+        Seeds the IVF training sample, k-means and the recall sample: an IVF
+        index built twice with one seed gives the same search results.
     verbose : bool
         Print the chosen nprobe and the recall it measured.
 
@@ -252,13 +371,20 @@ def build_index(
     if kind == "flat":
         index = faiss.IndexFlatL2(d) if metric == "l2" else faiss.IndexFlatIP(d)
         index.add(X)
-    elif kind in ("ivf", "ivfsq"):
-        nlist = ivf_nlist(n) if nlist is None else check_positive_int(nlist, "nlist")
+    elif kind in ("ivf", "ivfsq", "ivfhnsw"):
+        default = ivfhnsw_nlist(n) if kind == "ivfhnsw" else ivf_nlist(n)
+        nlist = default if nlist is None else check_positive_int(nlist, "nlist")
         if nlist > n:
             raise ValueError(f"nlist={nlist} must lie in [1, n={n}]; the pool is too small for that many cells.")
-        index = new_ivf(d, nlist, metric=metric, sq8=kind == "ivfsq", seed=seed)
         rng = check_random_state(seed)
-        index.train(X[np.sort(rng.choice(n, size=min(n, 64 * nlist), replace=False))])
+        if kind == "ivfhnsw":
+            sample = X[np.sort(rng.choice(n, size=min(n, max(TRAIN_PER_CELL * nlist, 1000)), replace=False))]
+            centroids = two_level_centroids(sample, nlist, seed=seed)
+            index = new_ivfhnsw(centroids, metric=metric, hnsw_m=check_positive_int(hnsw_m, "hnsw_m"))
+            index.train(sample)  # the scalar quantizer's ranges; the cells are set
+        else:
+            index = new_ivf(d, nlist, metric=metric, sq8=kind == "ivfsq", seed=seed)
+            index.train(X[np.sort(rng.choice(n, size=min(n, 64 * nlist), replace=False))])
         index.add(X)
         if nprobe == "auto":
             queries = X[np.sort(rng.choice(n, size=min(n, RECALL_QUERIES), replace=False))]

@@ -56,7 +56,7 @@ def test_the_public_slip_of_dropping_the_first_row_is_not_made():
     assert neighbours_without_self(np.array([[4, -1, -1]]), np.array([4]))[0].tolist() == []
 
 
-@pytest.mark.parametrize("kind", ["ivf", "ivfsq", "hnsw"])
+@pytest.mark.parametrize("kind", ["ivf", "ivfsq", "ivfhnsw", "hnsw"])
 def test_approximate_indexes_find_most_true_neighbours(kind):
     X, _ = make_embedding_pool(20_000, 32, seed=0)
     exact = build_index(X, "flat").search(X[:200], 11)[1]
