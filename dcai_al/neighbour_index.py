@@ -23,8 +23,10 @@ each) and searched through an HNSW graph, so training, adding a vector and
 choosing a query's cells cost about log(nlist), not nlist. Whether a query then
 reads fewer vectors depends on the data, not the index: ``choose_nprobe``
 still asks for recall@10 >= 0.95, and in 64-d Gaussian clusters (the kit's
-generator) that needs a roughly constant fraction of the pool (about 1%)
-whatever the cells' size.
+generator) that needs a nearly constant fraction of the pool whatever the
+cells' size: 1 cell of 97 at 10^5 rows, 8 of 976 at 10^6, 64 of 9,765 at 10^7
+(1%, 0.8%, 0.65%; ``benchmarks/bench_seals.py``), so a query's cost still
+grows almost like n.
 
 Faiss's Python wrapper keeps an IVF index's quantizer alive by itself (the
 index holds it in ``referenced_objects``), so the quantizer can be a local.
