@@ -54,6 +54,8 @@ def plot_curves(
     log_y: bool = False,
     band: str = "percentile",
     runs_label: str = "runs",
+    per_seed: bool = False,
+    styles: dict | None = None,
 ):
     """Plot one line per named curve, with a shaded spread when given runs.
 
@@ -74,6 +76,10 @@ def plot_curves(
         a log axis). The line is the mean for "std", else the median.
     runs_label : str
         What one run is, for the legend: "seeds" gives "random (5 seeds)".
+    per_seed : bool
+        Draw every run as a thin line instead of the band.
+    styles : dict of str -> dict, optional
+        Extra ``Axes.plot`` keywords per curve (for example a dashed line).
 
     Returns
     -------
@@ -101,8 +107,12 @@ def plot_curves(
         if xs.shape != (runs.shape[1],):
             raise ValueError(f"x has shape {xs.shape} but the curve {name!r} has {runs.shape[1]} points.")
         center = runs.mean(0) if band == "std" else np.median(runs, axis=0)
-        (line,) = ax.plot(xs, center, label=name if len(runs) == 1 else f"{name} ({len(runs)} {runs_label})")
-        if len(runs) > 1:
+        label = name if len(runs) == 1 else f"{name} ({len(runs)} {runs_label})"
+        (line,) = ax.plot(xs, center, label=label, **(styles or {}).get(name, {}))
+        if len(runs) > 1 and per_seed:
+            for run in runs:
+                ax.plot(xs, run, color=line.get_color(), alpha=0.3, linewidth=0.8, linestyle=line.get_linestyle())
+        elif len(runs) > 1:
             if band == "std":
                 low, high = center - runs.std(0), center + runs.std(0)
             elif band == "minmax":
@@ -120,75 +130,15 @@ def plot_curves(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    return fig
-
-
-def plot_seed_curves(
-    curves: dict,
-    x=None,
-    *,
-    title: str,
-    xlabel: str,
-    ylabel: str,
-    ax=None,
-    log_x: bool = False,
-    log_y: bool = False,
-    per_seed: bool = False,
-    styles: dict | None = None,
-):
-    """Plot runs over seeds as a median line and a min-to-max band (or one thin line per seed).
-
-    Unlike a mean +- sd band, the band never leaves the range of the runs
-    themselves, so a score in [0, 1] stays in [0, 1].
-
-    Parameters
-    ----------
-    curves : dict of str -> array-like of shape (n_seeds, n_points) or (n_points,)
-    x : array-like of shape (n_points,), or dict of str -> array-like, optional
-    title, xlabel, ylabel : str
-    ax : matplotlib Axes, optional
-    log_x, log_y : bool
-    per_seed : bool
-        Draw every seed's run as a thin line instead of the band.
-    styles : dict of str -> dict, optional
-        Extra ``Axes.plot`` keywords per curve (for example a dashed line).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    if not curves:
-        raise ValueError("curves is empty: give at least one named curve to plot.")
-    _check_labels(title, xlabel, ylabel)
-    fig, ax = _axis(ax)
-    for name, values in curves.items():
-        runs = _to_numpy(values)
-        runs = runs if runs.ndim == 2 else runs[None, :]
-        xs = x[name] if isinstance(x, dict) else x
-        xs = np.arange(1, runs.shape[1] + 1) if xs is None else _to_numpy(xs)
-        if xs.shape != (runs.shape[1],):
-            raise ValueError(f"x has shape {xs.shape} but the curve {name!r} has {runs.shape[1]} points.")
-        seeds = runs.shape[0]
-        label = name if seeds == 1 else f"{name} ({seeds} seeds)"
-        (line,) = ax.plot(xs, np.median(runs, 0), label=label, **(styles or {}).get(name, {}))
-        if seeds > 1 and per_seed:
-            for run in runs:
-                ax.plot(xs, run, color=line.get_color(), alpha=0.3, linewidth=0.8, linestyle=line.get_linestyle())
-        elif seeds > 1:
-            ax.fill_between(xs, runs.min(0), runs.max(0), color=line.get_color(), alpha=0.2, linewidth=0)
-    if log_x:
-        ax.set_xscale("log")
-    if log_y:
-        ax.set_yscale("log")
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_seed_curves(curves: dict, x=None, *, title: str, xlabel: str, ylabel: str, **kwargs):
+    """:func:`plot_curves` over seeds: the median and a min-to-max band (or one thin line per seed)."""
+    kwargs.setdefault("band", "minmax")
+    return plot_curves(curves, x, title=title, xlabel=xlabel, ylabel=ylabel, runs_label="seeds", **kwargs)
 
 
 def plot_strips(
