@@ -348,6 +348,19 @@ def test_without_the_sandbox_a_notebook_that_kills_its_worker_costs_only_itself(
     assert "grading process died twice" in problems["kills-parent"]
 
 
+def test_a_class_can_be_graded_on_an_existing_dask_cluster(messy, tmp_path):
+    from distributed import LocalCluster
+
+    for student in ("full", "mistakes-a"):
+        shutil.copytree(messy["home"] / "submitted" / student, tmp_path / "submitted" / student)
+    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+        flags = f"--timeout 10 --no-progress --scheduler {cluster.scheduler_address}"
+        result = _sh(f"dcai-al autograde submitted/ --out grading/ {flags}", tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    grades = {r["student_id"]: float(r["score"]) for r in _table(tmp_path / "grading" / "grades.csv")}
+    assert grades == {"full": 11, "mistakes-a": 6}
+
+
 def test_grading_refuses_to_run_unsandboxed_unless_told(tmp_path, monkeypatch):
     from dcai_al import grading, sandbox
 

@@ -22,8 +22,17 @@ from pathlib import Path
 
 from .. import __version__
 from ..config import QUICK_ENV
-from .collect import REPAIRED, Problem, find_submissions
-from .gradebook import MANIFEST, read_manifest, write_files, write_gradebook, write_tables, write_text_atomic
+from .collect import Problem, find_submissions
+from .gradebook import (
+    MANIFEST,
+    all_problems,
+    read_manifest,
+    score_of,
+    write_files,
+    write_gradebook,
+    write_tables,
+    write_text_atomic,
+)
 
 __all__ = [
     "GradeRow",
@@ -312,8 +321,8 @@ def _fingerprint(config: str, sources: dict, settings: dict) -> str:
 def _autograde(root, submissions, problems, students, out, settings, workers, scheduler, force, keep, progress):
     manifest = _prepare_out(out, root, force)
     old = {tuple(k.split("/", 1)): v for k, v in manifest.get("records", {}).items()}
-    labs = sorted({s.lab for s in submissions} | {p.lab for p in problems if p.lab in assignments(root)})
-    labs = sorted(set(labs) | {lab for _, lab in old})
+    known = set(assignments(root))
+    labs = sorted({s.lab for s in submissions} | {p.lab for p in problems if p.lab in known} | {lab for _, lab in old})
     if not labs:
         raise ValueError("no lab folders found: lay submissions out as <student>/<lab>/<lab>.ipynb.")
     template, releases, sources = _template(root, labs)
@@ -359,24 +368,13 @@ def _autograde(root, submissions, problems, students, out, settings, workers, sc
     if keep is not None:
         _keep_course(Path(keep), root, labs, out, submissions)
     rows = [
-        GradeRow(
-            r["student"],
-            r["lab"],
-            g["name"],
-            float(g["manual_score"] if g["manual_score"] is not None else g["auto_score"] or 0.0),
-            g["max_score"],
-            r["messages"].get(g["name"], ""),
-        )
+        GradeRow(r["student"], r["lab"], g["name"], score_of(g), g["max_score"], r["messages"].get(g["name"], ""))
         for _, r in sorted(records.items())
         if r["status"] == "graded"
         for g in r["grades"]
     ]
-    all_problems = list(problems)
-    for (student, lab), r in sorted(records.items()):
-        if r["status"] == "failed":
-            all_problems.append(Problem(student, lab, r["problem"], r["action"]))
-        all_problems.extend(Problem(student, lab, note, REPAIRED, graded=True) for note in r["notes"])
-    return GradingResult(root, out, rows, all_problems, counts, regraded=len(todo), reused=len(submissions) - len(todo))
+    found = all_problems(records, problems)
+    return GradingResult(root, out, rows, found, counts, regraded=len(todo), reused=len(submissions) - len(todo))
 
 
 def _run(todo, scheduler, workers, labs, progress):

@@ -24,9 +24,18 @@ import shutil
 import warnings
 from pathlib import Path
 
-from .collect import REPAIRED
+from .collect import REPAIRED, Problem
 
-__all__ = ["MANIFEST", "read_manifest", "write_files", "write_gradebook", "write_tables", "write_text_atomic"]
+__all__ = [
+    "MANIFEST",
+    "all_problems",
+    "read_manifest",
+    "score_of",
+    "write_files",
+    "write_gradebook",
+    "write_tables",
+    "write_text_atomic",
+]
 
 MANIFEST = "grading.json"
 
@@ -46,7 +55,7 @@ def read_manifest(out: Path) -> dict | None:
     return json.loads(path.read_text())
 
 
-def _score(grade: dict) -> float:
+def score_of(grade: dict) -> float:
     """nbgrader's rule: a manual score overrides the automatic one."""
     score = grade["manual_score"] if grade["manual_score"] is not None else grade["auto_score"]
     return float(score or 0.0)
@@ -108,21 +117,28 @@ def write_tables(out: Path, records: dict, students: list[str], labs: list[str],
             counts[status] += 1
             score = ""
             if status == "graded":
-                score = f"{sum(_score(g) for g in record['grades']):g}"
+                score = f"{sum(score_of(g) for g in record['grades']):g}"
                 for g in record["grades"]:
                     message = record["messages"].get(g["name"], "")
-                    cells.append([lab, student, g["name"], f"{_score(g):g}", f"{g['max_score']:g}", message])
+                    cells.append([lab, student, g["name"], f"{score_of(g):g}", f"{g['max_score']:g}", message])
             sandboxed = ("yes" if record.get("sandboxed") else "no") if record else ""
             grades.append([lab, student, status, score, f"{max_scores[lab]:g}", sandboxed])
-    rows = [(p.student, p.lab, "yes" if p.graded else "no", p.problem, p.action) for p in problems]
-    for (student, lab), record in records.items():
-        if record["status"] == "failed":
-            rows.append((student, lab, "no", record["problem"], record["action"]))
-        rows.extend((student, lab, "yes", note, REPAIRED) for note in record["notes"])
-    issues.extend(list(r) for r in sorted(set(rows)))
+    found = all_problems(records, problems)
+    rows = {(p.student, p.lab, "yes" if p.graded else "no", p.problem, p.action) for p in found}
+    issues.extend(list(r) for r in sorted(rows))
     for name, table in (("grades.csv", grades), ("cells.csv", cells), ("problems.csv", issues)):
         write_text_atomic(out / name, _csv(table))
     return counts
+
+
+def all_problems(records: dict, problems) -> list:
+    """``problems`` found while collecting, then each record's failure and repair notes, as Problems."""
+    found = list(problems)
+    for (student, lab), record in sorted(records.items()):
+        if record["status"] == "failed":
+            found.append(Problem(student, lab, record["problem"], record["action"]))
+        found.extend(Problem(student, lab, note, REPAIRED, graded=True) for note in record["notes"])
+    return found
 
 
 def write_files(out: Path, record: dict, autograded: bytes | None, feedback: bytes | None) -> None:
