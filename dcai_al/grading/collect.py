@@ -269,9 +269,7 @@ def _restore(cell, released: dict, source_cell: dict, notes: list[str]):
     if changed:
         notes.append(f"the answer cell {grade_id!r} had {' and '.join(changed)} changed; restored")
     fixed = _fresh(released)
-    fixed.source = _text(cell)
-    if fixed.cell_type == "code" and cell.cell_type == "code":
-        fixed.outputs, fixed.execution_count = [], None
+    fixed.source = _text(cell)  # _fresh has already emptied a code cell's outputs
     if "id" in cell:
         fixed["id"] = cell["id"]
     return fixed
