@@ -32,6 +32,8 @@ import numpy as np
 
 __all__ = [
     "CheckFailed",
+    "check",
+    "check_hidden",
     "check_binary_search_query",
     "check_candidate_update",
     "check_select_from_candidates",
@@ -314,6 +316,93 @@ def _wrong(exercise: str, what: str, case: str, inputs: str, expected, got, hint
 
 def _passed(name: str, count: int) -> None:
     print(f"{name}: all {count} cases passed")
+
+
+def _inputs_line(record, args: tuple) -> str:
+    """The failure message's line of inputs: each parameter as ``name = value``."""
+    if record.show is not None:
+        return record.show(*args)
+    return ", ".join(f"{name} = {_fmt(value)}" for name, value in zip(record.parameters, args, strict=False))
+
+
+def _hint(record, got, args, expected) -> str:
+    for hint in record.hints:
+        try:
+            if hint.when(got, args, expected):
+                return hint.says
+        except Exception:  # a hint may assume the shapes it expects
+            continue
+    return record.hint
+
+
+def _judge(record, fn, args: tuple, expected, case: str, shown: str) -> None:
+    """Call ``fn`` on ``args`` (plain); fail with the standard message unless it answers ``expected``."""
+    out = call_student(fn, *record.call_args(copy.deepcopy(args)), exercise=record.name, case=case)
+    got = record.answer.read(out, args, record.name, case)
+    if not record.answer.same(expected, got):
+        hint = _hint(record, got, args, expected)
+        _wrong(record.name, record.answer.what, case, shown, _fmt(expected), _fmt(got), hint)
+
+
+def _expected(record, args: tuple, given=None):
+    """The right answer on ``args``: ``given`` if the case states it, else the reference's, read as plain data."""
+    if given is None:
+        given = record.reference(*record.call_args(copy.deepcopy(args)))
+    return record.answer.read(given, args, record.name, "the reference")
+
+
+def check(name: str, fn) -> None:
+    """Run the exercise ``name``'s visible cases on a student's function ``fn``.
+
+    Parameters
+    ----------
+    name : str
+        The exercise, as named in :mod:`dcai_al.exercises` (the function's name).
+    fn : callable
+        The student's function.
+
+    Raises
+    ------
+    CheckFailed
+        On the first case it gets wrong, with the case, its inputs, the
+        expected and the returned answer and a hint.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def entropy(probs):
+    ...     p = np.asarray(probs, dtype=float)
+    ...     return -(p * np.log(np.where(p > 0, p, 1.0))).sum(axis=1)
+    >>> check("entropy", entropy)
+    entropy: all 5 cases passed
+    """
+    from .exercises import get
+
+    record = get(name)
+    require_own_implementation(fn, record.name)
+    for case in record.cases:
+        expected = _expected(record, case.args, case.expected)
+        _judge(record, fn, case.args, expected, case.what, _inputs_line(record, case.args))
+    _passed(record.name, len(record.cases))
+
+
+def check_hidden(name: str, fn) -> None:
+    """The hidden test of the exercise ``name``: its visible cases again, then the record's hidden cases.
+
+    The hidden test cell that ``dcai-al release`` writes calls this after
+    importing the kit afresh, so that nothing an answer cell patched counts.
+    A failure reads like a visible one.
+    """
+    from .exercises import get
+
+    record = get(name)
+    check(name, fn)
+    cases = record.hidden_cases()
+    for i, args in enumerate(cases):
+        shapes = ", ".join(f"{p} of shape {np.shape(a)}" for p, a in zip(record.parameters, args, strict=False))
+        case = f"hidden case {i + 1} of {len(cases)} ({shapes})"
+        _judge(record, fn, args, _expected(record, args), case, _inputs_line(record, args))
+    print(f"{record.name}: all {len(cases)} hidden cases passed")
 
 
 def check_entropy(entropy) -> None:

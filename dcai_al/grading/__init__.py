@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..config import QUICK_ENV
+from ..exercises.cells import expand
 from .collect import Problem, find_submissions
 from .gradebook import (
     MANIFEST,
@@ -87,11 +88,20 @@ def _nbgrader(args: list[str], cwd: Path, *, quick: bool) -> subprocess.Complete
     return proc
 
 
+def _copy_solutions(root: Path, names: list[str], to: Path) -> None:
+    """Copy ``solutions/<name>`` into ``to/solutions``, each test cell written out from its exercise record."""
+    for name in names:
+        shutil.copytree(root / "solutions" / name, to / "solutions" / name, dirs_exist_ok=True)
+        path = to / "solutions" / name / f"{name}.ipynb"
+        if path.is_file():
+            notebook = expand(json.loads(path.read_text()), name)
+            path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+
+
 def _scratch_course(root: Path, names: list[str]) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix="dcai-al-course-"))
     shutil.copy2(root / CONFIG_FILE, tmp / CONFIG_FILE)
-    for name in names:
-        shutil.copytree(root / "solutions" / name, tmp / "solutions" / name)
+    _copy_solutions(root, names, tmp)
     return tmp
 
 
@@ -187,7 +197,7 @@ def _template(root: Path, labs: list[str]) -> tuple[bytes, dict, dict]:
         for lab in labs:
             _nbgrader(["generate_assignment", lab, "--force"], scratch, quick=False)
         releases = {lab: json.loads((scratch / "labs" / lab / f"{lab}.ipynb").read_text()) for lab in labs}
-        sources = {lab: json.loads((root / "solutions" / lab / f"{lab}.ipynb").read_text()) for lab in labs}
+        sources = {lab: json.loads((scratch / "solutions" / lab / f"{lab}.ipynb").read_text()) for lab in labs}
         return (scratch / "gradebook.db").read_bytes(), releases, sources
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -420,8 +430,7 @@ def _keep_course(keep: Path, root: Path, labs: list[str], out: Path, submissions
     """A complete nbgrader course in ``keep``: what formgrader and ``nbgrader export`` expect."""
     keep.mkdir(parents=True, exist_ok=True)
     shutil.copy2(root / CONFIG_FILE, keep / CONFIG_FILE)
-    for lab in labs:
-        shutil.copytree(root / "solutions" / lab, keep / "solutions" / lab, dirs_exist_ok=True)
+    _copy_solutions(root, labs, keep)
     for sub in submissions:
         target = keep / "submitted" / sub.student / sub.lab
         target.mkdir(parents=True, exist_ok=True)
