@@ -4,8 +4,8 @@ Each lab module (``lab1`` ... ``lab4``) lists its :class:`Exercise` records
 in the order the notebook asks for them. Everything that grades or rehearses
 an exercise reads its record from here.
 
->>> [e.name for e in for_lab("lab1-passive-vs-active")][:2]
-['binary_search_query', 'entropy']
+>>> "entropy" in [e.name for e in for_lab("lab1-passive-vs-active")]
+True
 """
 
 from __future__ import annotations

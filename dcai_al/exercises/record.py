@@ -8,7 +8,7 @@ the tests all read it, so adding an exercise means adding one record.
 >>> from dcai_al.exercises import get
 >>> record = get("entropy")
 >>> record.signature, record.points
-('(probs)', 3.0)
+('(probs)', 3)
 """
 
 from __future__ import annotations
