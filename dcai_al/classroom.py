@@ -4,11 +4,13 @@ Every simulated student starts from the *released* notebook, fills its answer
 cells with the instructor's solutions (markers removed), then does one of the
 things real students do: hands in nothing, makes a typical mistake, writes a
 loop that never ends, edits a test cell, calls the kit's own implementation.
+The mistakes come from the exercise records (:mod:`dcai_al.exercises`), each a
+whole answer cell, so reformatting a solution changes no student.
 Each student carries what an honest grader must give them, so
 ``dcai-al rehearse`` (and the test suite) can check that the labs' test cells
 still catch each mistake after an instructor edits them.
 
->>> [s.name for s in students("lab3-seals")][:3]
+>>> [s.name for s in students("lab1-passive-vs-active")][:3]
 ['full', 'blank', 'mistakes-a']
 """
 
@@ -18,19 +20,14 @@ import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["Edit", "Student", "discrepancies", "expected_scores", "graded_cells", "rehearse", "students", "write_class"]
+if TYPE_CHECKING:
+    from .exercises import Exercise
+
+__all__ = ["Student", "discrepancies", "expected_scores", "graded_cells", "rehearse", "students", "write_class"]
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
-
-
-@dataclass(frozen=True)
-class Edit:
-    """Replace ``old`` by ``new`` in the answer cell ``cell`` (it must occur there)."""
-
-    cell: str
-    old: str
-    new: str
 
 
 @dataclass(frozen=True)
@@ -43,298 +40,146 @@ class Student:
         A folder name and, in words, what the student did.
     answered : bool
         Start from the solutions (True) or leave the release untouched (False).
-    edits : tuple of Edit
-        Changes to the answer cells.
+    answers : dict
+        Answer cell (grade id) -> the whole source the student wrote there
+        instead of the solution.
     loses : tuple of str
-        Test cells (grade ids) that must score zero; every other test cell
-        scores full marks when ``answered``, zero otherwise.
+        Test cells (grade ids) that must score zero.
+    unjudged : tuple of str
+        Test cells whose score is not judged: their answer is right but calls
+        an earlier answer that is not, so either score can be fair.
     says : dict
         Test cell -> a phrase its failure message must contain.
     tamper : bool
         Also edit every visible test cell to ``pass``, raise a test cell's
         points to 100 and delete the last test cell.
+
+    Every other test cell scores full marks when ``answered``, zero otherwise.
     """
 
     name: str
     story: str
     answered: bool = True
-    edits: tuple[Edit, ...] = ()
+    answers: dict = field(default_factory=dict)
     loses: tuple[str, ...] = ()
+    unjudged: tuple[str, ...] = ()
     says: dict = field(default_factory=dict)
     tamper: bool = False
 
 
-LOOP = "    while True:  # the exit condition never comes true\n        pass\n"
+@dataclass(frozen=True)
+class _Slip:
+    """One wrong answer cell: which exercise, its code, what the feedback must say, and in words."""
+
+    record: Exercise
+    code: str
+    says: str
+    story: str
 
 
-def _looping(cell: str, first_line: str) -> Edit:
-    return Edit(cell, first_line, first_line + LOOP)
+def _generic_slips(record: Exercise) -> dict[str, _Slip]:
+    """The misbehaviours every exercise is rehearsed with, written from its record alone."""
+    name, signature, ref = record.name, record.signature, record.reference
+    loops = f"def {name}{signature}:\n    while True:  # the exit condition never comes true\n        pass\n"
+    crashes = f"def {name}{signature}:\n    return [0.0, 1.0][5]  # an index past the end\n"
+    imports = f"from {ref.__module__} import {ref.__name__} as {name}\n"
+    return {
+        "loops": _Slip(record, loops, "did not return within", f"{name} loops forever"),
+        "crashes": _Slip(record, crashes, "raised IndexError", f"{name} crashes"),
+        "imports": _Slip(record, imports, "your own implementation", f"{name} is the kit's own {ref.__name__}"),
+    }
 
 
-# Each lab's typical mistakes, split over two students so that each keeps full
-# marks on the problems they got right. A mistake in a helper that a later
-# answer calls (Lab 2's update_min_distances) costs that later answer too.
-_LAB_STUDENTS = {
-    "lab1-passive-vs-active": [
-        Student(
-            "mistakes-a",
-            "entropy with log base 2; least confidence returns the confidence itself",
-            edits=(
-                Edit("entropy", "np.log(", "np.log2("),
-                Edit("least_confidence", "return 1.0 - p.max(axis=1)", "return p.max(axis=1)"),
-            ),
-            loses=("test_entropy", "test_least_confidence"),
-            says={"test_entropy": "natural log", "test_least_confidence": "1 - max p"},
-        ),
-        Student(
-            "mistakes-b",
-            "binary search takes argmax instead of argmin; margin forgets the 1 -",
-            edits=(
-                Edit("binary_search_query", "np.argmin(", "np.argmax("),
-                Edit("margin", "return 1.0 - (top2[:, 1] - top2[:, 0])", "return top2[:, 1] - top2[:, 0]"),
-            ),
-            loses=("test_binary_search_query", "test_margin"),
-            says={"test_binary_search_query": "farthest from the middle", "test_margin": "small gaps score high"},
-        ),
-        Student(
-            "misbehaving",
-            "binary search loops forever; least confidence crashes; entropy edits its input",
-            edits=(
-                _looping("binary_search_query", "def binary_search_query(x, lo, hi):\n"),
-                Edit("least_confidence", "p.max(axis=1)", "p.max(axis=2)"),
-                Edit(
-                    "entropy",
-                    "return -(p * np.log(np.where(p > 0, p, 1.0))).sum(axis=1)",
-                    "p[p == 0] = 1.0  # 0 log 0 = 1 log 1 = 0\n    return -(p * np.log(p)).sum(axis=1)",
-                ),
-            ),
-            loses=("test_binary_search_query", "test_least_confidence", "test_entropy"),
-            says={
-                "test_binary_search_query": "did not return within",
-                "test_least_confidence": "raised AxisError",
-                "test_entropy": "in place",
-            },
-        ),
-        Student(
-            "cheater",
-            "imports the kit's entropy; patches the margin check and reference to pass a wrong margin",
-            edits=(
-                Edit(
-                    "entropy",
-                    "def entropy(probs):\n",
-                    "from dcai_al.acquisition import entropy\n\n\ndef _unused(probs):\n",
-                ),
-                Edit(
-                    "margin",
-                    "return 1.0 - (top2[:, 1] - top2[:, 0])",
-                    "return top2[:, 1] - top2[:, 0]\n\n\n"
-                    "import dcai_al.acquisition\n\n"
-                    "checks.check_margin = lambda fn: print('check_margin: all 5 cases passed')\n"
-                    "dcai_al.acquisition.margin = margin",
-                ),
-            ),
-            loses=("test_entropy", "test_margin"),
-            says={"test_entropy": "your own implementation", "test_margin": "small gaps score high"},
-        ),
-    ],
-    "lab2-batch-diversity": [
-        Student(
-            "mistakes-a",
-            "top_j forgets to exclude the labelled points; k-centers takes argmin",
-            edits=(
-                Edit("top_j", "    s[np.asarray(labelled, dtype=int)] = -np.inf\n", ""),
-                Edit("k_center_greedy", "np.argmax(min_dist)", "np.argmin(min_dist)"),
-            ),
-            loses=("test_top_j", "test_k_center_greedy"),
-            says={"test_top_j": "already labelled", "test_k_center_greedy": "argmin"},
-        ),
-        Student(
-            "mistakes-b",
-            "top_j off by one in the batch size; squared distances (which coverage_radius inherits)",
-            edits=(
-                Edit("top_j", "[:j]", "[: j + 1]"),
-                Edit(
-                    "update_min_distances",
-                    "np.linalg.norm(features - features[center], axis=1)",
-                    "((features - features[center]) ** 2).sum(axis=1)",
-                ),
-            ),
-            loses=("test_top_j", "test_update_min_distances", "test_coverage_radius"),
-            says={
-                "test_top_j": "off-by-one",
-                "test_update_min_distances": "not the squared one",
-                "test_coverage_radius": "not its square",
-            },
-        ),
-        Student(
-            "misbehaving",
-            "coverage_radius loops forever; k-centers crashes; top_j sorts the caller's scores",
-            edits=(
-                _looping("coverage_radius", "def coverage_radius(features, centers):\n"),
-                Edit("k_center_greedy", "int(np.argmax(min_dist))", "int(np.argmax(min_dist, axis=1))"),
-                Edit("top_j", "s = np.array(scores, dtype=float)", "s = np.asarray(scores, dtype=float)"),
-            ),
-            loses=("test_coverage_radius", "test_k_center_greedy", "test_top_j"),
-            says={
-                "test_coverage_radius": "did not return within",
-                "test_k_center_greedy": "raised AxisError",
-                "test_top_j": "in place",
-            },
-        ),
-        Student(
-            "cheater",
-            "imports the kit's coverage_radius; patches the k-centers check and reference",
-            edits=(
-                Edit(
-                    "coverage_radius",
-                    "def coverage_radius(features, centers):\n",
-                    "from dcai_al.diversity import coverage_radius\n\n\ndef _unused(features, centers):\n",
-                ),
-                Edit(
-                    "k_center_greedy",
-                    "return np.array(chosen)",
-                    "return np.array(chosen[::-1])\n\n\n"
-                    "import dcai_al.diversity\n\n"
-                    "checks.check_k_center_greedy = lambda fn: None\n"
-                    "dcai_al.diversity.k_center_greedy = lambda X, b, labelled=(): k_center_greedy(X, b, labelled)",
-                ),
-            ),
-            loses=("test_coverage_radius", "test_k_center_greedy"),
-            says={"test_coverage_radius": "your own implementation", "test_k_center_greedy": "wrong selection"},
-        ),
-    ],
-    "lab3-seals": [
-        Student(
-            "mistakes-a",
-            "update_candidates forgets to drop the labelled points",
-            edits=(Edit("update_candidates", "return merged[~np.isin(merged, labelled)]", "return merged"),),
-            loses=("test_update_candidates",),
-            says={"test_update_candidates": "drop every labelled index"},
-        ),
-        Student(
-            "mistakes-b",
-            "select_from_candidates returns positions in the candidate list, not pool indices",
-            edits=(Edit("select_from_candidates", "return np.asarray(candidates)[order]", "return order"),),
-            loses=("test_select_from_candidates",),
-            says={"test_select_from_candidates": "positions in the candidate list"},
-        ),
-        Student(
-            "misbehaving",
-            "select_from_candidates loops forever; update_candidates overwrites the search results",
-            edits=(
-                _looping(
-                    "select_from_candidates", "def select_from_candidates(candidate_scores, candidates, batch_size):\n"
-                ),
-                Edit(
-                    "update_candidates",
-                    "found.append(row[(row != query) & (row >= 0)])",
-                    "row[row == query] = -1  # treat the query as a missing neighbour\n"
-                    "        found.append(row[row >= 0])",
-                ),
-            ),
-            loses=("test_select_from_candidates", "test_update_candidates"),
-            says={"test_select_from_candidates": "did not return within", "test_update_candidates": "in place"},
-        ),
-        Student(
-            "cheater",
-            "selects with the kit's select_top; patches the candidate check to pass a wrong update",
-            edits=(
-                Edit(
-                    "select_from_candidates",
-                    "return np.asarray(candidates)[order]",
-                    "from dcai_al.acquisition import select_top\n\n"
-                    "    return np.asarray(candidates)[select_top(np.asarray(candidate_scores), batch_size)]",
-                ),
-                Edit(
-                    "update_candidates",
-                    "return merged[~np.isin(merged, labelled)]",
-                    "return merged\n\n\nchecks.check_candidate_update = lambda fn: None",
-                ),
-            ),
-            loses=("test_select_from_candidates", "test_update_candidates"),
-            says={
-                "test_select_from_candidates": "your own implementation",
-                "test_update_candidates": "drop every labelled index",
-            },
-        ),
-    ],
-    "lab4-selection-via-proxy": [
-        Student(
-            "mistakes-a",
-            "counts learning events instead of forgetting; leaves the proxy's time out of the total",
-            edits=(
-                Edit("forgetting_events", "(correct[:-1] & ~correct[1:])", "(~correct[:-1] & correct[1:])"),
-                Edit(
-                    "end_to_end_speedup",
-                    "total = proxy_seconds + ranking_seconds + target_seconds",
-                    "total = ranking_seconds + target_seconds",
-                ),
-            ),
-            loses=("test_forgetting_events", "test_end_to_end_speedup"),
-            says={"test_forgetting_events": "wrong -> right", "test_end_to_end_speedup": "training the proxy"},
-        ),
-        Student(
-            "mistakes-b",
-            "keep_hardest rounds each class's quota down",
-            edits=(Edit("keep_hardest", "math.ceil(fraction * of_class.size)", "int(fraction * of_class.size)"),),
-            loses=("test_keep_hardest",),
-            says={"test_keep_hardest": "math.ceil"},
-        ),
-        Student(
-            "misbehaving",
-            "the speed-up loops forever; keep_hardest crashes; forgetting_events overwrites its input",
-            edits=(
-                _looping(
-                    "end_to_end_speedup",
-                    "def end_to_end_speedup(proxy_seconds, ranking_seconds, target_seconds, baseline_seconds):\n",
-                ),
-                Edit("keep_hardest", "of_class.size", "of_class.shape[1]"),
-                Edit(
-                    "forgetting_events",
-                    "return (correct[:-1] & ~correct[1:]).sum(axis=0)",
-                    "correct[1:] = correct[:-1] & ~correct[1:]\n    return correct[1:].sum(axis=0)",
-                ),
-            ),
-            loses=("test_end_to_end_speedup", "test_keep_hardest", "test_forgetting_events"),
-            says={
-                "test_end_to_end_speedup": "did not return within",
-                "test_keep_hardest": "raised IndexError",
-                "test_forgetting_events": "in place",
-            },
-        ),
-        Student(
-            "cheater",
-            "imports the kit's keep_hardest; patches the forgetting check and reference",
-            edits=(
-                Edit(
-                    "keep_hardest",
-                    "def keep_hardest(order, labels, fraction):\n",
-                    "from dcai_al.proxy import keep_hardest\n\n\ndef _unused(order, labels, fraction):\n",
-                ),
-                Edit(
-                    "forgetting_events",
-                    "return (correct[:-1] & ~correct[1:]).sum(axis=0)",
-                    "return (correct[:-1] != correct[1:]).sum(axis=0)\n\n\n"
-                    "import dcai_al.proxy\n\n"
-                    "checks.check_forgetting_events = lambda fn: None\n"
-                    "dcai_al.proxy.forgetting_events = forgetting_events",
-                ),
-            ),
-            loses=("test_keep_hardest", "test_forgetting_events"),
-            says={"test_keep_hardest": "your own implementation", "test_forgetting_events": "not every change"},
-        ),
-    ],
-}
+def _patching(slip: _Slip) -> _Slip:
+    """``slip``'s wrong answer, plus a patch that turns the visible check into a no-op."""
+    code = slip.code + "\n\nchecks.check = lambda *args, **kwargs: None  # the visible test now passes\n"
+    return _Slip(slip.record, code, slip.says, f"{slip.story}, and patches checks.check to hide it")
+
+
+def _related(records: list[Exercise]) -> dict[str, set[str]]:
+    """Exercise -> the exercises it calls or is called by, directly or not."""
+    closure = {r.name: _uses_closure(records, r.name) for r in records}
+    return {name: used | {o for o, theirs in closure.items() if name in theirs} for name, used in closure.items()}
+
+
+def _pack(prefix: str, groups: list[list[_Slip]], records: list[Exercise]) -> list[Student]:
+    """Students named ``prefix-a``, ``prefix-b``, ... each holding at most one slip per exercise.
+
+    Slips of related exercises (one calls the other) go to different students,
+    so that each failure message can be judged; an exercise whose answer
+    calls a wrong one is left unjudged.
+    """
+    related = _related(records)
+    users = {r.name: {o.name for o in records if r.name in _uses_closure(records, o.name)} for r in records}
+    bins: list[list[_Slip]] = []
+    for group in groups:
+        for slip in group:
+            for held in bins:
+                names = {s.record.name for s in held}
+                if slip.record.name not in names and not (related[slip.record.name] & names):
+                    held.append(slip)
+                    break
+            else:
+                bins.append([slip])
+    out = []
+    for i, held in enumerate(bins):
+        names = {s.record.name for s in held}
+        unjudged = set().union(*(users[n] for n in names)) - names
+        out.append(
+            Student(
+                f"{prefix}-{chr(ord('a') + i)}",
+                "; ".join(s.story for s in held),
+                answers={s.record.name: s.code for s in held},
+                loses=tuple(s.record.test_cell for s in held),
+                unjudged=tuple(sorted(f"test_{n}" for n in unjudged)),
+                says={s.record.test_cell: s.says for s in held},
+            )
+        )
+    return out
+
+
+def _uses_closure(records: list[Exercise], name: str) -> set[str]:
+    by_name = {r.name: r for r in records}
+    todo, seen = list(by_name[name].uses) if name in by_name else [], set()
+    while todo:
+        u = todo.pop()
+        if u not in seen:
+            seen.add(u)
+            todo.extend(by_name[u].uses if u in by_name else ())
+    return seen
 
 
 def students(lab: str) -> list[Student]:
-    """The simulated class of ``lab``: full, blank, tamperer and the lab's own students."""
-    if lab not in _LAB_STUDENTS:
-        raise ValueError(f"no simulated class for {lab!r}; known labs: {sorted(_LAB_STUDENTS)}.")
+    """The simulated class of ``lab``, drawn from its exercise records.
+
+    ``full`` hands in the solutions, ``blank`` the release untouched, and the
+    ``tamperer`` edits the test cells. ``mistakes-*`` make each record's typical
+    mistakes, ``misbehaving-*`` loop forever or crash, and ``cheating-*`` hand in
+    the kit's reference or patch the visible check to hide a mistake.
+    """
+    from .exercises import for_lab
+
+    records = for_lab(lab)  # raises ValueError naming the labs for an unknown one
+    mistakes = [
+        [_Slip(r, m.code, m.says, f"{r.name}: {m.story}") for r in records for m in r.mistakes[i : i + 1]]
+        for i in range(max(len(r.mistakes) for r in records))
+    ]
+    generic = {r.name: _generic_slips(r) for r in records}
+    misbehaving = [[generic[r.name][("loops", "crashes")[i % 2]] for i, r in enumerate(records)]]
+    cheating = [
+        [
+            generic[r.name]["imports"]
+            if i % 2 == 0 or not r.mistakes
+            else _patching(_Slip(r, r.mistakes[0].code, r.mistakes[0].says, f"{r.name}: {r.mistakes[0].story}"))
+            for i, r in enumerate(records)
+        ]
+    ]
     return [
         Student("full", "the instructor's solution in every answer cell"),
         Student("blank", "hands in the release untouched", answered=False, says={"*": "not implemented yet"}),
-        *_LAB_STUDENTS[lab],
+        *_pack("mistakes", mistakes, records),
+        *_pack("misbehaving", misbehaving, records),
+        *_pack("cheating", cheating, records),
         Student(
             "tamperer",
             "hands in no answers but edits every test cell to `pass`, raises one to 100 points, deletes another",
@@ -373,11 +218,10 @@ def _submission(release: dict, answers: dict[str, str], student: Student) -> dic
     if student.answered:
         for grade_id, source in answers.items():
             cells[grade_id]["source"] = source
-    for edit in student.edits:
-        source = "".join(cells[edit.cell]["source"])
-        if edit.old not in source:
-            raise ValueError(f"student {student.name!r}: {edit.old!r} is not in the answer cell {edit.cell!r}.")
-        cells[edit.cell]["source"] = source.replace(edit.old, edit.new, 1)
+    for grade_id, source in student.answers.items():
+        if grade_id not in cells:
+            raise ValueError(f"student {student.name!r} answers {grade_id!r}, which is not an answer cell.")
+        cells[grade_id]["source"] = source
     if student.tamper:
         tests = [c for c in nb["cells"] if _meta(c).get("grade")]
         for cell in tests:
@@ -415,16 +259,21 @@ def write_class(lab: str, submissions_dir, *, release_dir, solutions_dir) -> lis
     return written
 
 
-def expected_scores(student: Student, points: dict[str, float]) -> dict[str, float]:
-    """The score each test cell must get for ``student`` (``points``: see :func:`graded_cells`).
+def expected_scores(student: Student, points: dict[str, float]) -> dict[str, float | None]:
+    """The score each test cell must get for ``student``; ``None`` where it is not judged.
+
+    ``points`` comes from :func:`graded_cells`.
 
     >>> expected_scores(Student("x", "one mistake", loses=("t1",)), {"t1": 2.0, "t2": 3.0})
     {'t1': 0.0, 't2': 3.0}
     """
-    unknown = set(student.loses) - set(points)
+    unknown = (set(student.loses) | set(student.unjudged)) - set(points)
     if unknown:
-        raise ValueError(f"student {student.name!r} loses unknown test cells {sorted(unknown)}.")
-    return {g: (p if student.answered and g not in student.loses else 0.0) for g, p in points.items()}
+        raise ValueError(f"student {student.name!r} names unknown test cells {sorted(unknown)}.")
+    return {
+        g: None if g in student.unjudged else (p if student.answered and g not in student.loses else 0.0)
+        for g, p in points.items()
+    }
 
 
 def discrepancies(student: Student, rows, points: dict[str, float]) -> list[str]:
@@ -449,7 +298,7 @@ def discrepancies(student: Student, rows, points: dict[str, float]) -> list[str]
             problems.append(
                 f"{student.name}: {problem} is out of {row.max_score:g}, the release says {points[problem]:g}"
             )
-        if row.score != score:
+        if score is not None and row.score != score:
             problems.append(f"{student.name}: {problem} scored {row.score:g}, expected {score:g}")
         phrase = student.says.get(problem, student.says.get("*"))
         if phrase and phrase not in row.message:

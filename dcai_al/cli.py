@@ -9,6 +9,16 @@ from pathlib import Path
 COURSE_HELP = "the course folder (default: the current folder if it is a course, else the kit's checkout)"
 
 
+class _RenamedFlag(argparse._StoreAction):
+    """An option with an old spelling that still works for one release and says its new name on stderr."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        new = self.option_strings[0]
+        if option_string != new:
+            print(f"dcai-al: {option_string} is deprecated; use {new}.", file=sys.stderr)
+        super().__call__(parser, namespace, values, option_string)
+
+
 def _parser() -> argparse.ArgumentParser:
     from .experiments import LABS
 
@@ -69,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     rehearse.add_argument("--timeout", type=int, default=None, help="per-cell time limit in seconds")
     rehearse.add_argument("--out", type=Path, default=None, help="write grades.csv and feedback/ here")
 
+    exercises = sub.add_parser(
+        "exercises", help="list each lab's graded functions and which visible case catches each typical mistake"
+    )
+    exercises.add_argument("names", nargs="*", help="assignments (default: all)")
+    exercises.add_argument("--course", type=Path, default=None, help="the course folder (default: as for release)")
+
     scale = sub.add_parser("scale", help="past one machine: a sharded pool, selected on a Dask cluster")
     scale_sub = scale.add_subparsers(dest="scale_command", required=True)
     cluster = argparse.ArgumentParser(add_help=False)
@@ -84,9 +100,20 @@ def _parser() -> argparse.ArgumentParser:
     make.add_argument("--overwrite", action="store_true")
     pick = scale_sub.add_parser("select", parents=[cluster], help="top-J uncertain and k-center picks from a pool")
     pick.add_argument("path", type=Path)
-    pick.add_argument("--j", type=int, default=1000, help="uncertain rows to pick (distributed top-J)")
-    pick.add_argument("--budget", type=int, default=100, help="k-center steps (0 to skip)")
-    pick.add_argument("--labelled", type=int, default=1000, help="size of the random labelled seed set")
+    pick.add_argument(
+        "--batch-size", "--j", type=int, default=1000, action=_RenamedFlag, help="uncertain rows to pick (top-J)"
+    )
+    pick.add_argument(
+        "--k-centers-batch-size",
+        "--budget",
+        type=int,
+        default=100,
+        action=_RenamedFlag,
+        help="k-center picks (0: none)",
+    )
+    pick.add_argument(
+        "--n-initial", "--labelled", type=int, default=1000, action=_RenamedFlag, help="random labelled seed set's size"
+    )
     pick.add_argument("--score", default="entropy", choices=["entropy", "least confidence", "margin"])
     pick.add_argument("--seed", type=int, default=0)
     pick.add_argument("--out", type=Path, default=Path("results/selection.json"), help="JSON result (atomic write)")
@@ -143,9 +170,35 @@ def main(argv=None) -> int:
             return 1
         print("Every simulated student got the grade and the message they deserve.")
         return 0
+    if args.command == "exercises":
+        return _exercises(args)
     if args.command == "scale":
         return _scale(args)
     return 2  # unreachable: argparse requires a command
+
+
+def _exercises(args) -> int:
+    from .exercises import for_lab, labs
+    from .exercises.solutions import try_mistakes
+    from .grading import course_root
+
+    root = course_root(args.course)
+    missed = 0
+    for lab in args.names or labs():
+        records = for_lab(lab)
+        results = try_mistakes(lab, root)
+        caught = sum(r.caught for r in results)
+        missed += len(results) - caught
+        print(f"{lab}: {len(records)} graded functions, {caught} of {len(results)} typical mistakes caught visibly")
+        for record in records:
+            print(
+                f"  {record.name}{record.signature}: {record.points:g} points, {len(record.cases)} visible cases, "
+                f"{len(record.hidden_cases())} hidden"
+            )
+            for r in (r for r in results if r.exercise == record.name):
+                where = f"caught by: {r.case}" if r.caught else f"NOT CAUGHT (expected {r.says!r}): {r.message[:80]!r}"
+                print(f"    - {r.story}: {where}")
+    return 1 if missed else 0
 
 
 def _autograde(args) -> int:
@@ -215,9 +268,9 @@ def _scale(args) -> int:
             result = scale.select(
                 pool,
                 client=client,
-                j=args.j,
-                budget=args.budget,
-                labelled=args.labelled,
+                batch_size=args.batch_size,
+                k_centers_batch_size=args.k_centers_batch_size,
+                n_initial=args.n_initial,
                 seed=args.seed,
                 score=args.score,
             )
