@@ -95,9 +95,16 @@ def _fmt(value) -> str:
     return text if len(text) < 300 else text[:300] + " ..."
 
 
+def _subject_modules() -> tuple[str, ...]:
+    """:data:`SUBJECT_MODULES` and the module of every exercise record's reference."""
+    from .exercises import all_exercises
+
+    return tuple(dict.fromkeys((*SUBJECT_MODULES, *(e.reference.__module__ for e in all_exercises()))))
+
+
 def _is_subject(obj) -> bool:
     name = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)
-    return bool(name) and name.startswith(SUBJECT_MODULES)
+    return bool(name) and name.startswith(_subject_modules())
 
 
 def _uses_kit_subject(fn) -> str | None:
@@ -127,7 +134,7 @@ def _uses_kit_subject(fn) -> str | None:
             modules = []
             texts = [c for c in current.co_consts if isinstance(c, str)]  # importlib.import_module("...")
             for name in (*current.co_names, *texts):
-                if name.startswith(SUBJECT_MODULES):  # `from dcai_al.acquisition import ...` inside the body
+                if name.startswith(_subject_modules()):  # `from dcai_al.acquisition import ...` inside the body
                     return name
                 if name.split(".")[0] == "dcai_al" and name in sys.modules:
                     modules.append(sys.modules[name])

@@ -17,11 +17,15 @@ from dcai_al.checks import MAX_LINES
 CELLS = {
     "setup": "import numpy as np\nfrom dcai_al import checks",
     "wrong": "def entropy(p):\n    return (p * np.log(np.where(p > 0, p, 1.0))).sum(axis=1)\n\n"
-    "checks.check_entropy(entropy)",
-    "unfinished": "def entropy(p):\n    raise NotImplementedError()\n\nchecks.check_entropy(entropy)",
+    'checks.check("entropy", entropy)',
+    "unfinished": 'def entropy(p):\n    raise NotImplementedError()\n\nchecks.check("entropy", entropy)',
     "looping": "def entropy(p):\n    while True:\n        pass\n\n"
     "checks.call_student(entropy, np.eye(2), exercise='entropy', case='a loop', time_limit=0.5)",
-    "warns": "def entropy(p):\n    return -(p * np.nan_to_num(np.log(p))).sum(axis=1)\n\nchecks.check_entropy(entropy)",
+    "warns": "def entropy(p):\n    return -(p * np.nan_to_num(np.log(p))).sum(axis=1)\n\n"
+    'checks.check_hidden("entropy", entropy)',
+    # Right on the visible cases (up to 4 classes), wrong on wider rows: the hidden test says so the same way.
+    "hidden": "def entropy(p):\n    h = -(p * np.log(np.where(p > 0, p, 1.0))).sum(axis=1)\n"
+    '    return h if p.shape[1] <= 4 else h / 2\n\nchecks.check_hidden("entropy", entropy)',
 }
 
 
@@ -37,7 +41,7 @@ def outputs(executed):
     return {name: cell.outputs for name, cell in zip(CELLS, executed.cells, strict=True)}
 
 
-@pytest.mark.parametrize("cell", ["wrong", "unfinished", "looping"])
+@pytest.mark.parametrize("cell", ["wrong", "unfinished", "looping", "hidden"])
 def test_a_failing_check_shows_its_message_in_a_few_lines_without_kit_frames(outputs, cell):
     (error,) = [out for out in outputs[cell] if out.output_type == "error"]
     shown = "\n".join(error.traceback).splitlines()
@@ -55,7 +59,7 @@ def test_the_whole_message_stays_in_the_error_value(outputs):
 def test_a_correct_answer_that_makes_numpy_warn_writes_nothing_to_stderr(outputs):
     streams = {out.name: out.text for out in outputs["warns"] if out.output_type == "stream"}
     assert "stderr" not in streams, streams["stderr"]  # nbgrader gives 0 points to a cell that writes to stderr
-    assert "entropy: all 6 cases passed" in streams["stdout"]
+    assert "entropy: all 5 cases passed" in streams["stdout"] and "hidden cases passed" in streams["stdout"]
 
 
 def _feedback_html(nb) -> str:
@@ -76,7 +80,7 @@ def _feedback_html(nb) -> str:
 def test_the_feedback_page_shows_each_failure_in_a_few_lines_without_kit_frames(executed):
     page = _feedback_html(executed)
     errors = re.findall(r'output_error">\s*<pre>(.*?)</pre>', page, flags=re.S)
-    assert len(errors) == 3  # wrong, unfinished, looping
+    assert len(errors) == 4  # wrong, unfinished, looping, hidden
     for error in errors:
         text = html.unescape(re.sub(r"<[^>]+>", "", error)).strip()
         assert text.startswith("CheckFailed: ") and len(text.splitlines()) <= MAX_LINES, text
