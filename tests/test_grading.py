@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from dcai_al.classroom import students, write_class
+from dcai_al.classroom import expected_scores, graded_cells, students, write_class
 from dcai_al.grading import assignments, release
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,13 +101,25 @@ def _documented_commands() -> list[str]:
 DOCUMENTED = _documented_commands()
 
 
+def _lab1_students_only(folder: Path, keep) -> None:
+    """Write Lab 1's simulated class into ``folder`` and keep only the students named in ``keep``."""
+    write_class(LAB1, folder, release_dir=REPO / "labs", solutions_dir=REPO / "solutions")
+    for student in folder.iterdir():
+        if student.name not in keep:
+            shutil.rmtree(student)
+
+
+#: Lab 1's points in all, and what its first simulated student with typical mistakes deserves.
+LAB1_POINTS = graded_cells(json.loads((REPO / "labs" / LAB1 / f"{LAB1}.ipynb").read_text()))
+TOTAL = sum(LAB1_POINTS.values())
+MISTAKES_A_SCORE = sum(expected_scores(next(s for s in students(LAB1) if s.name == "mistakes-a"), LAB1_POINTS).values())
+
+
 @pytest.fixture(scope="module")
 def instructor(tmp_path_factory):
     """A folder that is not the kit's, holding a small class in submitted/ (as INSTRUCTORS.md lays out)."""
     home = tmp_path_factory.mktemp("instructor")
-    write_class(LAB1, home / "submitted", release_dir=REPO / "labs", solutions_dir=REPO / "solutions")
-    for student in ("mistakes-b", "misbehaving", "cheater", "tamperer"):  # keep the documented run short
-        shutil.rmtree(home / "submitted" / student)
+    _lab1_students_only(home / "submitted", ("full", "blank", "mistakes-a"))  # keep the documented run short
     return home
 
 
@@ -216,9 +228,7 @@ def test_rehearsal_grades_every_lab_and_warns_nobody_honest_about_checksums(rehe
 # --- a messy class: each faulty notebook costs its student alone --------------------------------
 def _lab1_class(folder: Path) -> dict:
     """Honest students beside each kind of broken submission; returns the score each deserves (None: failed)."""
-    write_class(LAB1, folder, release_dir=REPO / "labs", solutions_dir=REPO / "solutions")
-    for student in ("mistakes-b", "misbehaving", "cheater", "tamperer", "blank"):
-        shutil.rmtree(folder / student)
+    _lab1_students_only(folder, ("full", "mistakes-a"))
     full = json.loads((folder / "full" / LAB1 / f"{LAB1}.ipynb").read_text())
 
     def write(student: str, nb=None, *, name=f"{LAB1}.ipynb", raw=None):
@@ -258,10 +268,12 @@ def _lab1_class(folder: Path) -> dict:
     write("metadata", edited(metadata))
     (folder / "absent").mkdir()
     (folder / "stray" / "lab9").mkdir(parents=True)
+    honest = ("full", "renamed", "warns", "loops", "new-grade-id", "duplicated", "deleted", "reordered", "retyped")
     return {
-        "full": 11, "mistakes-a": 6, "renamed": 11, "warns": 11, "loops": 11, "new-grade-id": 11, "duplicated": 11,
-        "deleted": 11, "reordered": 11, "retyped": 11, "metadata": 11,
-        "kills-parent": 11,  # in the sandbox its parent is the sandbox's init, which ignores the signal
+        **dict.fromkeys(honest, TOTAL),
+        "mistakes-a": MISTAKES_A_SCORE,
+        "metadata": TOTAL,
+        "kills-parent": TOTAL,  # in the sandbox its parent is the sandbox's init, which ignores the signal
         "not-json": None, "empty": None, "exits": None,
     }  # fmt: skip
 
@@ -286,7 +298,7 @@ def test_every_honest_student_gets_their_score_whatever_the_others_did(messy):
         else:
             assert row["status"] == "graded" and float(row["score"]) == score, f"{student}: {row}"
             assert row["sandboxed"] == "yes"
-        assert float(row["max_score"]) == 11
+        assert float(row["max_score"]) == TOTAL
     assert grades["absent"]["status"] == "missing" and grades["absent"]["score"] == ""
 
 
@@ -341,7 +353,7 @@ def test_without_the_sandbox_a_notebook_that_kills_its_worker_costs_only_itself(
     result = _sh("dcai-al autograde submitted/ --out grading/ --timeout 10 --no-progress --no-sandbox", tmp_path)
     assert result.returncode == 1 and "WARNING: --no-sandbox" in result.stderr
     grades = {r["student_id"]: r for r in _table(tmp_path / "grading" / "grades.csv")}
-    assert grades["full"]["status"] == "graded" and float(grades["full"]["score"]) == 11
+    assert grades["full"]["status"] == "graded" and float(grades["full"]["score"]) == TOTAL
     assert grades["full"]["sandboxed"] == "no"
     assert grades["kills-parent"]["status"] == "failed"
     problems = {p["student_id"]: p["problem"] for p in _table(tmp_path / "grading" / "problems.csv")}
@@ -358,7 +370,7 @@ def test_a_class_can_be_graded_on_an_existing_dask_cluster(messy, tmp_path):
         result = _sh(f"dcai-al autograde submitted/ --out grading/ {flags}", tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     grades = {r["student_id"]: float(r["score"]) for r in _table(tmp_path / "grading" / "grades.csv")}
-    assert grades == {"full": 11, "mistakes-a": 6}
+    assert grades == {"full": TOTAL, "mistakes-a": MISTAKES_A_SCORE}
 
 
 def test_grading_refuses_to_run_unsandboxed_unless_told(tmp_path, monkeypatch):
