@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from dcai_al.classroom import expected_scores, graded_cells, students, write_class
+from dcai_al.classroom import expected_scores, graded_cells, rehearse, students, write_class
+from dcai_al.exercises.cells import expand
 from dcai_al.grading import assignments, release
 
 REPO = Path(__file__).resolve().parents[1]
@@ -187,7 +188,7 @@ def rehearsal(ran, instructor):
 def _hidden_lines(lab: str) -> list[str]:
     """Lines of the lab's hidden tests that the visible part does not also have."""
     hidden, visible, inside = [], set(), False
-    for cell in _notebook(REPO / "solutions", lab)["cells"]:
+    for cell in expand(_notebook(REPO / "solutions", lab), lab)["cells"]:
         for line in "".join(cell["source"]).splitlines():
             if "BEGIN HIDDEN TESTS" in line or "END HIDDEN TESTS" in line:
                 inside = "BEGIN" in line
@@ -223,6 +224,34 @@ def test_rehearsal_grades_every_lab_and_warns_nobody_honest_about_checksums(rehe
     assert all(r["status"] == "graded" for r in table)
     problems = _table(rehearsal / "problems.csv")
     assert {p["student_id"] for p in problems} == {"tamperer"}, "only the tamperer edited locked cells"
+
+
+def _reformatted(code: str) -> str:
+    """``code`` as another hand would write it: ruff at 60 columns, single quotes, a comment on top."""
+    ruff = [str(BIN / "ruff"), "format", "--line-length", "60", "--config", "format.quote-style='single'", "-"]
+    lines = code.splitlines(keepends=True)
+    magics = [ln for ln in lines if ln.lstrip().startswith(("%", "!"))]  # ruff formats Python only
+    body = "".join(ln for ln in lines if ln not in magics)
+    formatted = subprocess.run(ruff, input=body, capture_output=True, text=True, check=True).stdout
+    return "".join(magics) + "# reformatted by hand\n" + formatted
+
+
+def test_reformatting_every_solution_keeps_the_rehearsal_passing(tmp_path):
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy2(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
+    for lab in LABS:
+        nb = _notebook(REPO / "solutions", lab)
+        for cell in nb["cells"]:
+            meta = cell["metadata"].get("nbgrader", {})
+            if cell["cell_type"] == "code" and meta.get("solution"):
+                cell["source"] = _reformatted("".join(cell["source"]))
+        (course / "solutions" / lab).mkdir(parents=True)
+        (course / "solutions" / lab / f"{lab}.ipynb").write_text(json.dumps(nb, indent=1))
+    release(root=course)
+    rows, problems = rehearse(root=course, timeout=30)
+    assert not problems, "\n".join(problems)
+    assert {r.assignment for r in rows} == set(LABS)
 
 
 # --- a messy class: each faulty notebook costs its student alone --------------------------------
