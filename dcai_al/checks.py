@@ -1,12 +1,13 @@
 """Checks that the labs' test cells call on a student's functions.
 
-Each ``check_*`` runs the student's function on small explained cases and,
-when something is off, raises :class:`CheckFailed` with a message in the
-student's terms: which input, what was expected, what came back, and a hint.
-They work in any notebook, with or without nbgrader::
+:func:`check` runs a student's function on the small explained cases of its
+exercise record (:mod:`dcai_al.exercises`) and, when something is off, raises
+:class:`CheckFailed` with a message in the student's terms: which input, what
+was expected, what came back, and a hint. It works in any notebook, with or
+without nbgrader::
 
-    from dcai_al.checks import check_entropy
-    check_entropy(my_entropy)     # prints "entropy: all 6 cases passed"
+    from dcai_al.checks import check
+    check("entropy", my_entropy)     # prints "entropy: all 5 cases passed"
 
 The student's function is always called on copies of the inputs, so an
 answer that edits its input in place is reported rather than silently

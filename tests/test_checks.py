@@ -403,7 +403,7 @@ def test_the_module_docstring_shows_the_line_a_passing_check_prints(capsys):
     import re
 
     shown = re.search(r'# prints "(.*)"', checks.__doc__).group(1)
-    checks.check_entropy(correct_entropy)
+    checks.check("entropy", correct_entropy)
     assert capsys.readouterr().out.strip() == shown
 
 
