@@ -16,8 +16,13 @@ import sys
 
 import numpy as np
 
+from .deprecation import deprecated_alias
+
 __all__ = [
+    "as_generator",
+    "as_seed_int",
     "check_array",
+    "check_batch_size",
     "check_budget",
     "check_features",
     "check_fraction",
@@ -366,20 +371,33 @@ def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
     return value
 
 
-def check_budget(budget, available: int, name: str = "budget") -> int:
-    """Check that ``budget`` examples can be drawn from ``available`` ones.
+def check_batch_size(batch_size, available: int, name: str = "batch_size") -> int:
+    """Check that ``batch_size`` examples can be picked from ``available`` ones.
+
+    Parameters
+    ----------
+    batch_size : int
+        How many indices one selection returns (at least 1).
+    available : int
+        How many the selection may choose from (the unlabelled pool, say).
+    name : str
+        The argument's name, used in error messages.
 
     Examples
     --------
-    >>> check_budget(2, available=10)
+    >>> check_batch_size(2, available=10)
     2
     """
-    budget = check_positive_int(budget, name)
+    batch_size = check_positive_int(batch_size, name)
     if available <= 0:
-        raise ValueError(f"the pool is exhausted: no unlabelled examples are left to spend {name}={budget} on.")
-    if budget > available:
-        raise ValueError(f"{name}={budget} is larger than the {available} examples available to choose from.")
-    return budget
+        raise ValueError(f"the pool is exhausted: no unlabelled examples are left to pick {name}={batch_size} from.")
+    if batch_size > available:
+        raise ValueError(f"{name}={batch_size} is larger than the {available} examples available to choose from.")
+    return batch_size
+
+
+#: Deprecated alias of :func:`check_batch_size` (kept for one release).
+check_budget = deprecated_alias(check_batch_size, "check_budget")
 
 
 def check_fraction(fraction, name: str = "fraction") -> float:
@@ -418,24 +436,59 @@ def check_labels(y, n: int | None = None, name: str = "y") -> np.ndarray:
     return y
 
 
-def check_random_state(seed) -> np.random.Generator:
-    """Turn ``seed`` into a ``numpy.random.Generator``.
+def as_generator(seed=0) -> np.random.Generator:
+    """Turn ``seed`` into a ``numpy.random.Generator``: the kit's one seed rule.
+
+    Every function of the kit that makes a random choice takes ``seed=0`` and
+    passes it through here.
 
     Parameters
     ----------
-    seed : None, int or numpy.random.Generator
-        ``None`` gives fresh entropy; an int a reproducible generator; a
-        Generator is returned as is, so callers can share one stream.
+    seed : int, numpy.random.Generator or None
+        An int (>= 0) gives a reproducible generator; a Generator is returned
+        as is, so callers can share one stream; ``None`` gives fresh entropy
+        from the operating system.
+
+    Returns
+    -------
+    numpy.random.Generator
 
     Examples
     --------
-    >>> int(check_random_state(0).integers(10)) == int(check_random_state(0).integers(10))
+    >>> int(as_generator(0).integers(10)) == int(as_generator(0).integers(10))
+    True
+    >>> g = np.random.default_rng(1)
+    >>> as_generator(g) is g
     True
     """
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool | np.bool_)):
         if seed is not None and seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed}.")
-        return np.random.default_rng(seed)
+        return np.random.default_rng(None if seed is None else int(seed))
     if isinstance(seed, np.random.Generator):
         return seed
-    raise TypeError(f"seed must be None, an int or a numpy.random.Generator, got {_describe(seed)}.")
+    raise TypeError(f"seed must be an int, a numpy.random.Generator or None, got {_describe(seed)}.")
+
+
+def as_seed_int(seed=0, *, high: int = 2**32) -> int:
+    """``seed`` as an int in [0, high), for code that needs an integer key (a block's stream, torch, mnist1d).
+
+    An int is checked and returned; a Generator gives its next draw; ``None``
+    gives a fresh draw from the operating system's entropy.
+
+    Examples
+    --------
+    >>> as_seed_int(7)
+    7
+    >>> as_seed_int(np.random.default_rng(0)) == as_seed_int(np.random.default_rng(0))
+    True
+    """
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool | np.bool_):
+        if not 0 <= seed < high:
+            raise ValueError(f"seed must be an integer in [0, {high}), got {seed}.")
+        return int(seed)
+    return int(as_generator(seed).integers(high))
+
+
+#: Deprecated alias of :func:`as_generator` (scikit-learn's name, but it returns a Generator).
+check_random_state = deprecated_alias(as_generator, "check_random_state")
