@@ -1,4 +1,4 @@
-"""Acquisition scores for uncertainty sampling, and the one top-k selector.
+"""Acquisition scores for uncertainty sampling, and the one top-batch selector.
 
 A score maps a probability matrix ``probs`` of shape (n, K) to one number
 per example; larger means "more worth labelling". Every strategy in the kit
@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .deprecation import renamed_parameters
 from .validation import (
     _torch,
-    check_budget,
+    as_generator,
+    check_batch_size,
     check_indices,
     check_positive_int,
     check_probs,
-    check_random_state,
     check_scores,
     is_tensor,
 )
@@ -83,14 +84,19 @@ def margin(probs):
     return 1 - (top2[:, 1] - top2[:, 0])
 
 
-def random_scores(n: int, seed=None) -> np.ndarray:
+def random_scores(n: int, seed=0) -> np.ndarray:
     """Uniform random scores: passive learning expressed as a score.
 
     Parameters
     ----------
     n : int
         Number of examples.
-    seed : None, int or numpy.random.Generator
+    seed : int, numpy.random.Generator or None
+        See :func:`dcai_al.validation.as_generator` (``None``: fresh entropy).
+
+    Returns
+    -------
+    scores : numpy.ndarray of float64, shape (n,)
 
     Examples
     --------
@@ -98,55 +104,57 @@ def random_scores(n: int, seed=None) -> np.ndarray:
     (3,)
     """
     n = check_positive_int(n, "n")
-    return check_random_state(seed).random(n)
+    return as_generator(seed).random(n)
 
 
 #: Strategies by name, for runners and experiments.
 SCORES = {"entropy": entropy, "least confidence": least_confidence, "margin": margin}
 
 
-def select_top(scores, k: int, *, exclude=None):
-    """Indices of the ``k`` largest scores, in decreasing order of score.
+@renamed_parameters(k="batch_size", exclude="labelled")
+def select_top(scores, batch_size: int, *, labelled=None):
+    """Indices of the ``batch_size`` largest scores, in decreasing order of score.
 
     Ties are broken towards the lower index, so the result is deterministic.
 
     Parameters
     ----------
     scores : array-like or torch.Tensor of shape (n,)
-    k : int
-        How many to select; at most the number of indices not excluded.
-    exclude : array-like of int, optional
-        Indices that must not be selected (for example, already labelled).
+    batch_size : int
+        How many indices to return; at most the number not in ``labelled``.
+        (Was ``k``, deprecated.)
+    labelled : array-like of int, optional
+        Pool indices already labelled: never selected. (Was ``exclude``, deprecated.)
 
     Returns
     -------
-    indices : numpy.ndarray or torch.Tensor of int64, shape (k,)
+    indices : numpy.ndarray or torch.Tensor of int64, shape (batch_size,)
         Positions in ``scores`` (a tensor stays on its device).
 
     Examples
     --------
     >>> select_top(np.array([0.1, 0.9, 0.5, 0.9]), 2).tolist()
     [1, 3]
-    >>> select_top(np.array([0.1, 0.9, 0.5, 0.9]), 2, exclude=[1]).tolist()
+    >>> select_top(np.array([0.1, 0.9, 0.5, 0.9]), 2, labelled=[1]).tolist()
     [3, 2]
     """
     s = check_scores(scores)
     n = s.shape[0]
-    excluded = check_indices(exclude, n, "exclude")
-    k = check_budget(k, n - excluded.size, "k")
+    excluded = check_indices(labelled, n, "labelled")
+    b = check_batch_size(batch_size, n - excluded.size)
     if is_tensor(s):
         s = s.double().clone()
         if excluded.size:
             s[_torch().from_numpy(excluded).to(s.device)] = -_torch().inf
-        kth = _torch().kthvalue(s, n - k + 1).values
+        kth = _torch().kthvalue(s, n - b + 1).values
         above = _torch().nonzero(s > kth).ravel()
-        ties = _torch().nonzero(s == kth).ravel()[: k - above.numel()]
+        ties = _torch().nonzero(s == kth).ravel()[: b - above.numel()]
         idx = _torch().cat([above, ties]).sort().values
         return idx[_torch().sort(-s[idx], stable=True).indices]
     s = np.asarray(s, dtype=np.float64).copy()
     s[excluded] = -np.inf
-    kth = np.partition(s, n - k)[n - k]
+    kth = np.partition(s, n - b)[n - b]
     above = np.flatnonzero(s > kth)
-    ties = np.flatnonzero(s == kth)[: k - above.size]
+    ties = np.flatnonzero(s == kth)[: b - above.size]
     idx = np.concatenate([above, ties])
     return idx[np.lexsort((idx, -s[idx]))].astype(np.int64)

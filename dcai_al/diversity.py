@@ -18,13 +18,14 @@ import torch
 
 from . import kcenter_kernels as kk
 from .acquisition import select_top
+from .deprecation import renamed_parameters
 from .loop import class_probabilities
 from .validation import (
-    check_budget,
+    as_generator,
+    check_batch_size,
     check_features,
     check_indices,
     check_positive_int,
-    check_random_state,
     check_scores,
     is_tensor,
 )
@@ -32,21 +33,24 @@ from .validation import (
 __all__ = ["HybridSelector", "KCenterSelector", "coverage_radius", "k_center_greedy", "uncertain_then_diverse"]
 
 
-def k_center_greedy(features, budget: int, labelled=None, *, seed=None, device=None, chunk_size=None) -> np.ndarray:
-    """Greedy k-centers: ``budget`` new points that cover the pool.
+@renamed_parameters(budget="batch_size")
+def k_center_greedy(features, batch_size: int, labelled=None, *, seed=0, device=None, chunk_size=None) -> np.ndarray:
+    """Greedy k-centers: ``batch_size`` new points that cover the pool.
 
     Parameters
     ----------
     features : array-like or torch.Tensor of shape (n_samples, n_features)
         Embeddings or raw features; Euclidean distance. float64 input is kept
         in float64, anything else is computed in float32.
-    budget : int
+    batch_size : int
         How many new points to choose; at most the number of unlabelled points.
+        (Was ``budget``, deprecated.)
     labelled : array-like of int, optional
         Pool indices already labelled: they are the initial centers and are
         never chosen again.
-    seed : None, int or numpy.random.Generator
-        Chooses the first center when nothing is labelled.
+    seed : int, numpy.random.Generator or None
+        Chooses the first center when nothing is labelled (see
+        :func:`dcai_al.validation.as_generator`).
     device : None, str or torch.device
         Where to compute; defaults to where ``features`` are (CPU for numpy).
     chunk_size : int, optional
@@ -55,7 +59,7 @@ def k_center_greedy(features, budget: int, labelled=None, *, seed=None, device=N
 
     Returns
     -------
-    indices : numpy.ndarray of int64, shape (budget,)
+    indices : numpy.ndarray of int64, shape (batch_size,)
         Pool indices, in the order chosen; none of them in ``labelled``.
         Exact ties in distance go to the lower index: each pick is decided on
         exact float64 distances (see :mod:`dcai_al.kcenter_kernels`).
@@ -69,17 +73,17 @@ def k_center_greedy(features, budget: int, labelled=None, *, seed=None, device=N
     XT = kk.to_torch_t(check_features(features), device)
     n = XT.shape[1]
     labelled = check_indices(labelled, n, "labelled")
-    budget = check_budget(budget, n - labelled.size)
+    batch_size = check_batch_size(batch_size, n - labelled.size)
     chunk_size = kk.default_chunk(n) if chunk_size is None else check_positive_int(chunk_size, "chunk_size")
-    return _k_center_greedy(XT, budget, labelled, check_random_state(seed), chunk_size)
+    return _k_center_greedy(XT, batch_size, labelled, as_generator(seed), chunk_size)
 
 
-def _k_center_greedy(XT: torch.Tensor, budget: int, labelled: np.ndarray, rng, chunk_size: int) -> np.ndarray:
+def _k_center_greedy(XT: torch.Tensor, batch_size: int, labelled: np.ndarray, rng, chunk_size: int) -> np.ndarray:
     n = XT.shape[1]
     norms = kk.sq_norms(XT)
     slack = kk.rounding_slack(XT.shape[0], XT.dtype, float(norms.max()))
     # Every center so far, as float64 rows: the exact check of a pick's contenders reads them.
-    centers64 = torch.empty((labelled.size + budget, XT.shape[0]), dtype=torch.float64, device=XT.device)
+    centers64 = torch.empty((labelled.size + batch_size, XT.shape[0]), dtype=torch.float64, device=XT.device)
     n_centers = labelled.size
     if labelled.size:
         ids = torch.from_numpy(labelled).to(XT.device)
@@ -94,8 +98,8 @@ def _k_center_greedy(XT: torch.Tensor, budget: int, labelled: np.ndarray, rng, c
     def exact_of(ids):
         return kk.exact_min_sq_dist(XT[:, ids].T.double(), centers64[:n_centers])
 
-    chosen = np.empty(budget, dtype=np.int64)
-    for step in range(budget):
+    chosen = np.empty(batch_size, dtype=np.int64)
+    for step in range(batch_size):
         if n_centers == 0:
             pick = int(rng.integers(n))
         else:
@@ -140,11 +144,12 @@ def coverage_radius(features, centers, *, device=None, chunk_size=None) -> float
     return float(np.sqrt(max(radius_sq, 0.0)))
 
 
-def uncertain_then_diverse(scores, features, budget: int, labelled=None, *, candidates=None, device=None):
+@renamed_parameters(budget="batch_size")
+def uncertain_then_diverse(scores, features, batch_size: int, labelled=None, *, candidates=None, device=None):
     """The most uncertain candidates, thinned to a diverse batch by k-centers.
 
     Keep the ``candidates`` unlabelled points with the highest scores, then
-    choose ``budget`` of them by greedy k-centers, counting the labelled set
+    choose ``batch_size`` of them by greedy k-centers, counting the labelled set
     as existing centers: a batch of high information value that is also
     jointly diverse.
 
@@ -153,15 +158,17 @@ def uncertain_then_diverse(scores, features, budget: int, labelled=None, *, cand
     scores : array-like of shape (n_samples,)
         Acquisition scores for the whole pool (larger = more uncertain).
     features : array-like of shape (n_samples, n_features)
-    budget : int
+    batch_size : int
+        How many to choose. (Was ``budget``, deprecated.)
     labelled : array-like of int, optional
+        Pool indices already labelled (existing centers; never chosen).
     candidates : int, optional
-        Size of the uncertain shortlist; ``10 * budget`` by default (capped at
+        Size of the uncertain shortlist; ``10 * batch_size`` by default (capped at
         the unlabelled pool).
 
     Returns
     -------
-    indices : numpy.ndarray of int64, shape (budget,)
+    indices : numpy.ndarray of int64, shape (batch_size,)
         Pool indices.
 
     Examples
@@ -178,12 +185,14 @@ def uncertain_then_diverse(scores, features, budget: int, labelled=None, *, cand
     if scores.shape[0] != n:
         raise ValueError(f"scores has {scores.shape[0]} entries but features has {n} rows; the lengths must match.")
     labelled = check_indices(labelled, n, "labelled")
-    budget = check_budget(budget, n - labelled.size)
+    batch_size = check_batch_size(batch_size, n - labelled.size)
     available = n - labelled.size
-    candidates = min(10 * budget, available) if candidates is None else check_positive_int(candidates, "candidates")
-    if candidates < budget or candidates > available:
-        raise ValueError(f"candidates={candidates} must lie between budget={budget} and the {available} unlabelled.")
-    shortlist = select_top(np.asarray(scores.cpu() if is_tensor(scores) else scores), candidates, exclude=labelled)
+    candidates = min(10 * batch_size, available) if candidates is None else check_positive_int(candidates, "candidates")
+    if candidates < batch_size or candidates > available:
+        raise ValueError(
+            f"candidates={candidates} must lie between batch_size={batch_size} and the {available} unlabelled."
+        )
+    shortlist = select_top(np.asarray(scores.cpu() if is_tensor(scores) else scores), candidates, labelled=labelled)
     # With nothing labelled, the most uncertain point is the first center.
     first = shortlist[:1] if labelled.size == 0 else shortlist[:0]
     anchors = np.concatenate([labelled, first])
@@ -191,8 +200,8 @@ def uncertain_then_diverse(scores, features, budget: int, labelled=None, *, cand
     subset = np.concatenate([anchors, np.sort(np.setdiff1d(shortlist, first))])
     X = features[torch.from_numpy(subset)] if is_tensor(features) else features[subset]
     picked = np.empty(0, dtype=np.int64)
-    if budget > first.size:
-        picked = k_center_greedy(X, budget - first.size, labelled=np.arange(anchors.size), device=device)
+    if batch_size > first.size:
+        picked = k_center_greedy(X, batch_size - first.size, labelled=np.arange(anchors.size), device=device)
     return np.concatenate([first, subset[picked]]).astype(np.int64)
 
 
@@ -215,7 +224,7 @@ class KCenterSelector:
 
     Chooses among ``unlabelled`` only, counting every labelled point as a
     center, so :class:`dcai_al.seals.Seals` can restrict it to its candidates.
-    ``k_centers(features, budget, labelled) -> indices`` may replace the kit's
+    ``k_centers(features, batch_size, labelled) -> indices`` may replace the kit's
     implementation (a lab notebook passes the student's).
     """
 

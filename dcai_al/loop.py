@@ -1,7 +1,7 @@
 """The pool-based active learning loop, and a runner over seeds and strategies.
 
 One round, as in the lecture: train a model on the labelled set, score every
-unlabelled example, label the top batch, repeat until the budget is spent.
+unlabelled example, label the top batch, repeat for ``n_rounds`` rounds.
 All indices are positions in the original pool.
 
 There is one loop, :func:`run_loop`, and one selector interface::
@@ -26,13 +26,14 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .acquisition import select_top
+from .deprecation import renamed_parameters
 from .validation import (
-    check_budget,
+    as_generator,
+    check_batch_size,
     check_features,
     check_indices,
     check_labels,
     check_positive_int,
-    check_random_state,
 )
 
 __all__ = [
@@ -159,9 +160,9 @@ class ScoreSelector:
     def select(self, model, X_pool, labelled, unlabelled, batch_size, rng):
         n_classes = self.n_classes if self.n_classes is not None else len(model.classes_)
         if unlabelled.size > len(X_pool) // 2:
-            # Most of the pool: score it in place and exclude the labelled, rather than copy its rows.
+            # Most of the pool: score it in place and pass the labelled to select_top, rather than copy its rows.
             scores = np.asarray(self.score(class_probabilities(model, X_pool, n_classes)))
-            return select_top(scores, batch_size, exclude=labelled)
+            return select_top(scores, batch_size, labelled=labelled)
         scores = np.asarray(self.score(class_probabilities(model, X_pool[unlabelled], n_classes)))
         return unlabelled[select_top(scores, batch_size)]  # positions -> pool indices
 
@@ -183,8 +184,25 @@ def _as_selector(score, n_classes):
     raise TypeError(f"score must be a function probs -> scores, 'random' or a selector, got {score!r}.")
 
 
-def initial_labels(y, size: int, seed=None, *, min_classes: int = 2) -> np.ndarray:
-    """A random seed set of ``size`` pool indices holding at least ``min_classes`` classes.
+@renamed_parameters(size="n_initial")
+def initial_labels(y, n_initial: int, seed=0, *, min_classes: int = 2) -> np.ndarray:
+    """A random seed set of ``n_initial`` pool indices holding at least ``min_classes`` classes.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        The pool's labels.
+    n_initial : int
+        Size of the seed set (was ``size``, deprecated).
+    seed : int, numpy.random.Generator or None
+        See :func:`dcai_al.validation.as_generator`.
+    min_classes : int
+        Classes the seed set must hold, so the first model can be trained.
+
+    Returns
+    -------
+    labelled : numpy.ndarray of int64, shape (n_initial,)
+        Sorted pool indices: pass them as ``run_loop(..., labelled=...)``.
 
     Examples
     --------
@@ -192,17 +210,18 @@ def initial_labels(y, size: int, seed=None, *, min_classes: int = 2) -> np.ndarr
     2
     """
     y = check_labels(y)
-    size = check_budget(size, y.size, "size")
+    n_initial = check_batch_size(n_initial, y.size, "n_initial")
     if np.unique(y).size < min_classes:
         raise ValueError(f"the pool holds fewer than min_classes={min_classes} classes.")
-    rng = check_random_state(seed)
+    rng = as_generator(seed)
     for _ in range(1000):
-        idx = np.sort(rng.choice(y.size, size=size, replace=False))
+        idx = np.sort(rng.choice(y.size, size=n_initial, replace=False))
         if np.unique(y[idx]).size >= min_classes:
             return idx.astype(np.int64)
-    raise ValueError(f"could not draw {size} examples holding {min_classes} classes; use a larger seed set.")
+    raise ValueError(f"could not draw {n_initial} examples holding {min_classes} classes; use a larger n_initial.")
 
 
+@renamed_parameters(initial="labelled")
 def run_loop(
     estimator,
     X_pool,
@@ -211,11 +230,11 @@ def run_loop(
     y_test=None,
     *,
     score,
-    initial,
+    labelled,
     batch_size: int,
     n_rounds: int,
     n_classes: int | None = None,
-    seed=None,
+    seed=0,
     progress: bool = False,
     desc: str = "rounds",
 ) -> History:
@@ -240,14 +259,15 @@ def run_loop(
         whose ``needs_unlabelled`` is False gets ``unlabelled=None`` (SEALS
         keeps its own candidates: listing the unlabelled would cost a pass
         over the pool each round).
-    initial : array-like of int
-        The seed set's pool indices.
+    labelled : array-like of int
+        The seed set's pool indices (was ``initial``, deprecated).
     batch_size, n_rounds : int
         Labels per round and number of rounds.
     n_classes : int, optional
         Number of classes; inferred from ``y_pool`` when None.
-    seed : None, int or numpy.random.Generator
-        Used by the random strategy (and passed to selectors as ``rng``).
+    seed : int, numpy.random.Generator or None
+        Used by the random strategy (and passed to selectors as ``rng``);
+        see :func:`dcai_al.validation.as_generator`.
     progress : bool
         Show a tqdm bar over rounds, labelled ``desc``.
 
@@ -262,7 +282,7 @@ def run_loop(
     >>> from dcai_al.data import load_digits_pool
     >>> s = load_digits_pool(seed=0)
     >>> h = run_loop(LogisticRegression(max_iter=200), s.X_pool, s.y_pool, s.X_test, s.y_test,
-    ...              score=entropy, initial=np.arange(20), batch_size=10, n_rounds=2)
+    ...              score=entropy, labelled=np.arange(20), batch_size=10, n_rounds=2)
     >>> h.n_labelled.tolist()
     [20, 30, 40]
     """
@@ -273,15 +293,15 @@ def run_loop(
     if y_test is not None:
         y_test = check_labels(y_test, n=len(X_test), name="y_test")
     n = len(X_pool)
-    labelled = check_indices(initial, n, "initial", allow_empty=False)
+    labelled = check_indices(labelled, n, "labelled", allow_empty=False)
     batch_size = check_positive_int(batch_size, "batch_size")
     n_rounds = check_positive_int(n_rounds, "n_rounds", minimum=0)
-    check_budget(batch_size * max(n_rounds, 1), n - labelled.size, "batch_size * n_rounds")
+    check_batch_size(batch_size * max(n_rounds, 1), n - labelled.size, "batch_size * n_rounds")
     n_classes = int(np.max(y_pool)) + 1 if n_classes is None else n_classes
     selector = _as_selector(score, n_classes)
     return _run(
         estimator, X_pool, y_pool, X_test, y_test, selector, labelled, batch_size, n_rounds,
-        check_random_state(seed), progress=progress, desc=desc,
+        as_generator(seed), progress=progress, desc=desc,
     )  # fmt: skip
 
 
@@ -336,13 +356,14 @@ def _run(estimator, X, y, X_test, y_test, selector, labelled, batch_size, n_roun
     )
 
 
+@renamed_parameters(initial_size="n_initial")
 def run_strategies(
     estimator,
     split,
     strategies: dict,
     *,
     seeds,
-    initial_size: int,
+    n_initial: int,
     batch_size: int,
     n_rounds: int,
     progress: bool = False,
@@ -350,8 +371,9 @@ def run_strategies(
 ):
     """Run the loop for every strategy and seed on a :class:`~dcai_al.data.PoolSplit`.
 
-    Each seed draws one seed set, shared by every strategy, so strategies
-    differ only in what they choose.
+    Each seed draws one seed set of ``n_initial`` pool indices (was
+    ``initial_size``, deprecated), shared by every strategy, so strategies
+    differ only in what they choose; each round labels ``batch_size``.
 
     Returns
     -------
@@ -367,7 +389,7 @@ def run_strategies(
     histories = {name: [] for name in strategies}
     bar = tqdm(total=len(strategies) * len(seeds), desc=desc, disable=not progress)
     for seed in seeds:
-        initial = initial_labels(split.y_pool, initial_size, seed)
+        labelled = initial_labels(split.y_pool, n_initial, seed)
         for name, score in strategies.items():
             histories[name].append(
                 run_loop(
@@ -377,7 +399,7 @@ def run_strategies(
                     split.X_test,
                     split.y_test,
                     score=score,
-                    initial=initial,
+                    labelled=labelled,
                     batch_size=batch_size,
                     n_rounds=n_rounds,
                     n_classes=split.n_classes,

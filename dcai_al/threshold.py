@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_indices, check_number, check_positive_int, check_random_state, check_real_array
+from .validation import as_generator, check_indices, check_number, check_positive_int, check_real_array
 
 __all__ = ["binary_search_query", "labels_to_reach", "run_threshold_learner", "version_space"]
 
@@ -88,7 +88,7 @@ def binary_search_query(x, lo: float, hi: float) -> int:
     return int(inside[np.argmin(np.abs(x[inside] - (lo + hi) / 2))])
 
 
-def run_threshold_learner(x, y, threshold: float, n_labels: int, *, active: bool, seed=None, query=None):
+def run_threshold_learner(x, y, threshold: float, n_labels: int, *, active: bool, seed=0, query=None):
     """Label ``n_labels`` pool points one at a time; track the estimate's error.
 
     Parameters
@@ -98,11 +98,12 @@ def run_threshold_learner(x, y, threshold: float, n_labels: int, *, active: bool
     threshold : float
         The true threshold, used only to measure the error.
     n_labels : int
-        Labels to spend.
+        Labels to spend over the whole run (one per step; not a batch size).
     active : bool
         Binary search (True) or random sampling (False).
-    seed : None, int or numpy.random.Generator
-        Order of the passive learner's random labels.
+    seed : int, numpy.random.Generator or None
+        Order of the passive learner's random labels (see
+        :func:`dcai_al.validation.as_generator`).
     query : callable, optional
         ``query(x, lo, hi) -> index or -1``; defaults to
         :func:`binary_search_query` (a notebook passes the student's).
@@ -131,7 +132,7 @@ def run_threshold_learner(x, y, threshold: float, n_labels: int, *, active: bool
     if n_labels > x.size:
         raise ValueError(f"n_labels={n_labels} is larger than the pool of {x.size} points.")
     query = binary_search_query if query is None else query
-    order = check_random_state(seed).permutation(x.size)
+    order = as_generator(seed).permutation(x.size)
     chosen: list[int] = []
     errors = np.empty(n_labels)
     lo, hi = 0.0, 1.0

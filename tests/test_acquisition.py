@@ -91,7 +91,7 @@ def test_select_top_orders_by_score_then_index():
     s = np.array([0.2, 0.9, 0.9, 0.1, 0.9])
     assert select_top(s, 2).tolist() == [1, 2]
     assert select_top(s, 4).tolist() == [1, 2, 4, 0]
-    assert select_top(s, 2, exclude=[1, 2]).tolist() == [4, 0]
+    assert select_top(s, 2, labelled=[1, 2]).tolist() == [4, 0]
 
 
 @settings(max_examples=80, deadline=None)
@@ -103,22 +103,23 @@ def test_select_top_equals_a_stable_sort(scores, data):
     assert select_top(torch.from_numpy(scores), k).tolist() == expected.tolist()
 
 
-def test_select_top_with_exclude_never_returns_excluded(rng):
+def test_select_top_never_returns_a_labelled_index(rng):
     s = rng.random(100)
     excluded = rng.choice(100, 40, replace=False)
-    picked = select_top(s, 60, exclude=excluded)
+    picked = select_top(s, 60, labelled=excluded)
     assert set(picked).isdisjoint(excluded) and len(set(picked)) == 60
 
 
 @pytest.mark.parametrize(
     "args, kwargs, error, word",
     [
-        (([0.1, 0.2], 3), {}, ValueError, "k=3"),
-        (([0.1, 0.2], 0), {}, ValueError, "k"),
-        (([0.1, 0.2], 2), {"exclude": [0]}, ValueError, "k=2"),
-        (([0.1, 0.2], 1), {"exclude": [0, 1]}, ValueError, "exhausted"),
-        (([0.1, 0.2], 1), {"exclude": [5]}, ValueError, "exclude"),
-        (([0.1, 0.2], 1), {"exclude": [0, 0]}, ValueError, "exclude"),
+        (([0.1, 0.2], 3), {}, ValueError, "batch_size=3"),
+        (([0.1, 0.2], 0), {}, ValueError, "batch_size"),
+        (([0.1, 0.2], 2), {"labelled": [0]}, ValueError, "batch_size=2"),
+        (([0.1, 0.2], 1), {"labelled": [0, 1]}, ValueError, "exhausted"),
+        (([0.1, 0.2], 1), {"labelled": [5]}, ValueError, "labelled"),
+        (([0.1, 0.2], 1), {"labelled": [0, 0]}, ValueError, "labelled"),
+        (([0.1, 0.2], 1), {"labelled": 1}, ValueError, "labelled"),
         (([[0.1, 0.2]], 1), {}, ValueError, "scores"),
         (([0.1, np.nan], 1), {}, ValueError, "scores"),
         (([], 1), {}, ValueError, "empty"),

@@ -58,31 +58,31 @@ CASES = [
     ("acquisition", "one class only", lambda: acquisition.margin([[1.0], [1.0]]), ValueError, ["probs", "2 classes"]),
     ("acquisition", "empty pool", lambda: acquisition.entropy(np.zeros((0, 3))), ValueError, ["probs", "empty"]),
     ("acquisition", "strings as probs", lambda: acquisition.entropy([["a", "b"]]), TypeError, ["probs"]),
-    ("acquisition", "budget above the pool", lambda: acquisition.select_top([0.1, 0.2], 3), ValueError, ["k"]),
-    ("acquisition", "zero budget", lambda: acquisition.select_top([0.1, 0.2], 0), ValueError, ["k"]),
-    ("acquisition", "fractional budget", lambda: acquisition.select_top([0.1, 0.2], 1.5), TypeError, ["k"]),
+    ("acquisition", "budget above the pool", lambda: acquisition.select_top([0.1, 0.2], 3), ValueError, ["batch_size"]),
+    ("acquisition", "zero budget", lambda: acquisition.select_top([0.1, 0.2], 0), ValueError, ["batch_size"]),
+    ("acquisition", "fractional budget", lambda: acquisition.select_top([0.1, 0.2], 1.5), TypeError, ["batch_size"]),
     ("acquisition", "NaN score", lambda: acquisition.select_top([0.1, np.nan], 1), ValueError, ["scores"]),
     ("acquisition", "2-D scores", lambda: acquisition.select_top([[0.1, 0.2]], 1), ValueError, ["scores"]),
     (
         "acquisition",
-        "excluded index out of range",
-        lambda: acquisition.select_top([0.1, 0.2, 0.3], 1, exclude=[3]),
+        "labelled index out of range",
+        lambda: acquisition.select_top([0.1, 0.2, 0.3], 1, labelled=[3]),
         ValueError,
-        ["exclude"],
+        ["labelled"],
     ),
     (
         "acquisition",
-        "duplicate excluded index",
-        lambda: acquisition.select_top([0.1, 0.2, 0.3], 1, exclude=[0, 0]),
+        "duplicate labelled index",
+        lambda: acquisition.select_top([0.1, 0.2, 0.3], 1, labelled=[0, 0]),
         ValueError,
-        ["exclude", "repeat"],
+        ["labelled", "repeat"],
     ),
     (
         "acquisition",
-        "budget above what is left after excluding",
-        lambda: acquisition.select_top([0.1, 0.2, 0.3], 2, exclude=[0, 1]),
+        "batch size above what is left unlabelled",
+        lambda: acquisition.select_top([0.1, 0.2, 0.3], 2, labelled=[0, 1]),
         ValueError,
-        ["k"],
+        ["batch_size"],
     ),
     ("acquisition", "negative pool size", lambda: acquisition.random_scores(-1), ValueError, ["n"]),
     # --- threshold
@@ -129,7 +129,7 @@ CASES = [
     ("threshold", "NaN errors", lambda: threshold.labels_to_reach([[np.nan, 0.1]], 0.1), ValueError, ["errors"]),
     ("threshold", "string errors", lambda: threshold.labels_to_reach([["a"]], 0.1), TypeError, ["errors"]),
     # --- loop
-    ("loop", "seed set larger than the pool", lambda: loop.initial_labels(Y, 21), ValueError, ["size"]),
+    ("loop", "seed set larger than the pool", lambda: loop.initial_labels(Y, 21), ValueError, ["n_initial"]),
     (
         "loop",
         "more classes asked than exist",
@@ -141,7 +141,7 @@ CASES = [
         "loop",
         "pool and labels of different lengths",
         lambda: loop.run_loop(
-            LogisticRegression(), X, Y[:-1], X, Y, score=acquisition.entropy, initial=[0, 1], batch_size=2, n_rounds=1
+            LogisticRegression(), X, Y[:-1], X, Y, score=acquisition.entropy, labelled=[0, 1], batch_size=2, n_rounds=1
         ),
         ValueError,
         ["y_pool"],
@@ -150,7 +150,7 @@ CASES = [
         "loop",
         "zero batch size",
         lambda: loop.run_loop(
-            LogisticRegression(), X, Y, X, Y, score=acquisition.entropy, initial=[0, 1], batch_size=0, n_rounds=1
+            LogisticRegression(), X, Y, X, Y, score=acquisition.entropy, labelled=[0, 1], batch_size=0, n_rounds=1
         ),
         ValueError,
         ["batch_size"],
@@ -159,16 +159,16 @@ CASES = [
         "loop",
         "duplicate seed labels",
         lambda: loop.run_loop(
-            LogisticRegression(), X, Y, X, Y, score=acquisition.entropy, initial=[0, 0, 1], batch_size=2, n_rounds=1
+            LogisticRegression(), X, Y, X, Y, score=acquisition.entropy, labelled=[0, 0, 1], batch_size=2, n_rounds=1
         ),
         ValueError,
-        ["initial", "repeat"],
+        ["labelled", "repeat"],
     ),
     (
         "loop",
-        "budget beyond the pool",
+        "batch_size * n_rounds beyond the pool",
         lambda: loop.run_loop(
-            LogisticRegression(), X, Y, X, Y, score=acquisition.entropy, initial=[0, 1], batch_size=10, n_rounds=3
+            LogisticRegression(), X, Y, X, Y, score=acquisition.entropy, labelled=[0, 1], batch_size=10, n_rounds=3
         ),
         ValueError,
         ["n_rounds"],
@@ -181,15 +181,15 @@ CASES = [
         ["n_classes"],
     ),
     # --- diversity
-    ("diversity", "budget above the pool", lambda: diversity.k_center_greedy(X, 21), ValueError, ["budget"]),
+    ("diversity", "batch size above the pool", lambda: diversity.k_center_greedy(X, 21), ValueError, ["batch_size"]),
     (
         "diversity",
-        "budget above the unlabelled pool",
+        "batch size above the unlabelled pool",
         lambda: diversity.k_center_greedy(X, 19, labelled=[0, 1]),
         ValueError,
-        ["budget"],
+        ["batch_size"],
     ),
-    ("diversity", "negative budget", lambda: diversity.k_center_greedy(X, -2), ValueError, ["budget"]),
+    ("diversity", "negative batch size", lambda: diversity.k_center_greedy(X, -2), ValueError, ["batch_size"]),
     ("diversity", "1-D features", lambda: diversity.k_center_greedy(X[:, 0], 2), ValueError, ["features"]),
     ("diversity", "NaN feature", lambda: diversity.k_center_greedy(NAN_X, 2), ValueError, ["features", "row 3"]),
     ("diversity", "empty pool", lambda: diversity.k_center_greedy(np.zeros((0, 3)), 1), ValueError, ["features"]),

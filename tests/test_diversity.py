@@ -136,7 +136,7 @@ def test_selectors_plug_into_the_loop():
             split.X_test,
             split.y_test,
             score=selector,
-            initial=np.arange(20),
+            labelled=np.arange(20),
             batch_size=10,
             n_rounds=2,
             seed=0,
@@ -147,9 +147,9 @@ def test_selectors_plug_into_the_loop():
 @pytest.mark.parametrize(
     "call, error, word",
     [
-        (lambda X: k_center_greedy(X, 0), ValueError, "budget"),
-        (lambda X: k_center_greedy(X, 11), ValueError, "budget=11"),
-        (lambda X: k_center_greedy(X, 5, labelled=range(6)), ValueError, "budget=5"),
+        (lambda X: k_center_greedy(X, 0), ValueError, "batch_size"),
+        (lambda X: k_center_greedy(X, 11), ValueError, "batch_size=11"),
+        (lambda X: k_center_greedy(X, 5, labelled=range(6)), ValueError, "batch_size=5"),
         (lambda X: k_center_greedy(X, 1, labelled=[0, 0]), ValueError, "labelled"),
         (lambda X: k_center_greedy(X, 1, labelled=[10]), ValueError, "labelled"),
         (lambda X: k_center_greedy(X[:, 0], 1), ValueError, "features"),

@@ -16,7 +16,7 @@ def split():
 
 
 def _loop(split, score, **kw):
-    params = dict(score=score, initial=np.arange(30), batch_size=10, n_rounds=3, n_classes=10, seed=0)
+    params = dict(score=score, labelled=np.arange(30), batch_size=10, n_rounds=3, n_classes=10, seed=0)
     params.update(kw)
     return run_loop(LogisticRegression(max_iter=300), split.X_pool, split.y_pool, split.X_test, split.y_test, **params)
 
@@ -54,7 +54,7 @@ def test_loop_works_with_the_torch_classifier(split):
         split.X_test,
         split.y_test,
         score=entropy,
-        initial=np.arange(40),
+        labelled=np.arange(40),
         batch_size=20,
         n_rounds=2,
     )
@@ -74,7 +74,7 @@ def test_run_strategies_shares_seed_sets_and_shapes(split):
         split,
         {"random": "random", "entropy": entropy},
         seeds=[0, 1],
-        initial_size=20,
+        n_initial=20,
         batch_size=10,
         n_rounds=2,
     )
@@ -97,9 +97,10 @@ def test_initial_labels_hold_two_classes():
 @pytest.mark.parametrize(
     "kw, error, word",
     [
-        ({"initial": [0, 0]}, ValueError, "initial"),
-        ({"initial": []}, ValueError, "initial"),
-        ({"initial": [99999]}, ValueError, "initial"),
+        ({"labelled": [0, 0]}, ValueError, "labelled"),
+        ({"labelled": []}, ValueError, "labelled"),
+        ({"labelled": [99999]}, ValueError, "labelled"),
+        ({"labelled": 30}, ValueError, "labelled"),
         ({"batch_size": 0}, ValueError, "batch_size"),
         ({"batch_size": 1000, "n_rounds": 2}, ValueError, "larger than"),
         ({"score": "entropy"}, TypeError, "score"),
@@ -122,7 +123,7 @@ def test_one_loop_runs_seals_around_any_selector_and_picks_only_candidates():
     initial = np.concatenate([np.flatnonzero(y)[:3], np.flatnonzero(y == 0)[:7]])
     index = build_index(X)
     seals = Seals(RandomSelector(), CandidatePool(index, X, k=5))
-    h = run_loop(LogisticRegression(), X, y, score=seals, initial=initial, batch_size=5, n_rounds=4, seed=0)
+    h = run_loop(LogisticRegression(), X, y, score=seals, labelled=initial, batch_size=5, n_rounds=4, seed=0)
     replay = CandidatePool(index, X, k=5).update(initial)
     for r, picked in enumerate(h.chosen[1:], start=1):
         assert h.candidates[r - 1] == len(replay) and set(picked.tolist()) <= set(replay.candidates.tolist())

@@ -52,7 +52,7 @@ def test_top_j_holds_the_j_largest_unlabelled_scores(seed, n, data):
     s = rng.integers(0, 4, size=n) / 3.0  # ties on purpose
     excluded = rng.choice(n, int(rng.integers(0, n)), replace=False)
     j = data.draw(st.integers(1, n - excluded.size))
-    picked = select_top(s, j, exclude=excluded)
+    picked = select_top(s, j, labelled=excluded)
     rest = np.setdiff1d(np.arange(n), np.concatenate([picked, excluded]))
     assert len(set(picked.tolist())) == j and set(picked.tolist()).isdisjoint(excluded.tolist())
     assert rest.size == 0 or s[picked].min() >= s[rest].max()

@@ -103,7 +103,7 @@ def digits_curves(strategies: dict, n_seeds: int, n_rounds: int, *, seed: int = 
         split,
         strategies,
         seeds=range(seed, seed + n_seeds),
-        initial_size=20,
+        n_initial=20,
         batch_size=10,
         n_rounds=n_rounds,
         progress=progress,

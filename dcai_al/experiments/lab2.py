@@ -14,8 +14,10 @@ from tqdm.auto import tqdm
 from .. import plotting
 from ..acquisition import entropy, select_top
 from ..data import PoolSplit, load_digits_pool
+from ..deprecation import renamed_parameters
 from ..diversity import HybridSelector, KCenterSelector, k_center_greedy, uncertain_then_diverse
 from ..loop import class_probabilities, initial_labels, labels_to_accuracy, run_strategies
+from ..validation import as_generator
 from . import Report, RunConfig, Table
 
 INITIAL = 20
@@ -32,7 +34,7 @@ def batch_curves(batch_size: int, n_rounds: int, n_seeds: int, *, seed: int = 0,
     """Learning curves on digits with batches of ``batch_size``: random, top-J, k-centers, hybrid.
 
     k-centers works on the raw pixels (64 features scaled to [0, 1]);
-    ``k_centers(features, budget, labelled)`` replaces the kit's if given.
+    ``k_centers(features, batch_size, labelled)`` replaces the kit's if given.
     """
     split = load_digits_pool(seed=seed)
     strategies = {
@@ -46,7 +48,7 @@ def batch_curves(batch_size: int, n_rounds: int, n_seeds: int, *, seed: int = 0,
         split,
         strategies,
         seeds=range(seed, seed + n_seeds),
-        initial_size=INITIAL,
+        n_initial=INITIAL,
         batch_size=batch_size,
         n_rounds=n_rounds,
         progress=progress,
@@ -77,7 +79,7 @@ def duplicate_pool(n_groups: int, copies: int, *, noise: float = 0.01, seed: int
     initial = initial_labels(base.y_pool, INITIAL, seed)
     model = LogisticRegression(max_iter=500).fit(base.X_pool[initial], base.y_pool[initial])
     scores = entropy(class_probabilities(model, base.X_pool, base.n_classes))
-    originals = select_top(scores, n_groups, exclude=initial)
+    originals = select_top(scores, n_groups, labelled=initial)
     twins = np.repeat(originals, copies)
     X_copies = base.X_pool[twins] + noise * rng.standard_normal((twins.size, base.X_pool.shape[1]))
     X = np.concatenate([base.X_pool, np.clip(X_copies, 0, 1).astype(np.float32)])
@@ -88,23 +90,25 @@ def duplicate_pool(n_groups: int, copies: int, *, noise: float = 0.01, seed: int
     return PoolSplit(X, y, base.X_test, base.y_test, base.n_classes), group, initial
 
 
-def one_batch(split: PoolSplit, initial, batch_size: int, *, top_j=None, k_centers=None, seed: int = 0) -> dict:
-    """One batch from each strategy on the same trained model; pool indices per strategy.
+@renamed_parameters(initial="labelled")
+def one_batch(split: PoolSplit, labelled, batch_size: int, *, top_j=None, k_centers=None, seed=0) -> dict:
+    """One batch of ``batch_size`` from each strategy on the same trained model; pool indices per strategy.
 
-    ``top_j(scores, j, labelled)`` and ``k_centers(features, budget, labelled)``
-    default to the kit's; the notebook passes the student's.
+    ``labelled`` is the seed set's pool indices (was ``initial``, deprecated).
+    ``top_j(scores, batch_size, labelled)`` and ``k_centers(features, batch_size, labelled)``
+    default to the kit's; the notebook passes the student's. ``seed`` draws the random batch.
     """
-    top_j = top_j or (lambda scores, j, labelled: select_top(scores, j, exclude=labelled))
-    k_centers = k_centers or (lambda X, budget, labelled: k_center_greedy(X, budget, labelled=labelled))
-    model = LogisticRegression(max_iter=500).fit(split.X_pool[initial], split.y_pool[initial])
+    top_j = top_j or (lambda scores, b, known: select_top(scores, b, labelled=known))
+    k_centers = k_centers or (lambda X, b, known: k_center_greedy(X, b, labelled=known))
+    model = LogisticRegression(max_iter=500).fit(split.X_pool[labelled], split.y_pool[labelled])
     scores = entropy(class_probabilities(model, split.X_pool, split.n_classes))
-    unlabelled = np.setdiff1d(np.arange(len(split.X_pool)), initial)
-    rng = np.random.default_rng(seed)
+    unlabelled = np.setdiff1d(np.arange(len(split.X_pool)), labelled)
+    rng = as_generator(seed)
     return {
         "random": rng.choice(unlabelled, batch_size, replace=False),
-        "top-J entropy": np.asarray(top_j(scores, batch_size, initial)),
-        "k-centers": np.asarray(k_centers(split.X_pool, batch_size, initial)),
-        "entropy then k-centers": uncertain_then_diverse(scores, split.X_pool, batch_size, initial),
+        "top-J entropy": np.asarray(top_j(scores, batch_size, labelled)),
+        "k-centers": np.asarray(k_centers(split.X_pool, batch_size, labelled)),
+        "entropy then k-centers": uncertain_then_diverse(scores, split.X_pool, batch_size, labelled),
     }
 
 
@@ -117,10 +121,48 @@ def redundancy(batch, group) -> tuple[float, float, int]:
     return in_group.size / len(batch), (in_group.size - distinct) / len(batch), distinct
 
 
-def accuracy_after(split: PoolSplit, initial, batch) -> float:
-    labelled = np.concatenate([initial, batch])
-    model = LogisticRegression(max_iter=500).fit(split.X_pool[labelled], split.y_pool[labelled])
+@renamed_parameters(initial="labelled")
+def accuracy_after(split: PoolSplit, labelled, batch) -> float:
+    """Test accuracy of a model trained on ``labelled`` (pool indices) plus ``batch``."""
+    known = np.concatenate([labelled, batch])
+    model = LogisticRegression(max_iter=500).fit(split.X_pool[known], split.y_pool[known])
     return float(model.score(split.X_test, split.y_test))
+
+
+def duplicate_table(split: PoolSplit, labelled, group, batches: dict) -> Table:
+    """One row per strategy: how much of its batch went to the near-copies, and the test accuracy after it."""
+    rows = []
+    for strategy, batch in batches.items():
+        share, wasted, distinct = redundancy(batch, group)
+        rows.append(
+            [strategy, f"{share:.0%}", f"{wasted:.0%}", distinct, f"{accuracy_after(split, labelled, batch):.3f}"]
+        )
+    n_groups = int(group.max()) + 1
+    copies = int((group >= 0).sum()) // n_groups - 1
+    batch_size = len(next(iter(batches.values())))
+    return Table(
+        f"Near-duplicate trap: {n_groups} uncertain images x {copies} near-copies added to the pool; "
+        f"one batch of {batch_size}",
+        ["strategy", "batch in duplicate groups", "batch wasted on repeats", "distinct groups", "accuracy after"],
+        rows,
+    )
+
+
+def efficiency_table(n_labelled, accuracy: dict, batch_size: int) -> Table:
+    """Each strategy's final accuracy, and the labels it needs to reach random sampling's final mean accuracy."""
+    target = accuracy["random"].mean(0)[-1]
+    rows = []
+    for strategy, runs in accuracy.items():
+        needs = labels_to_accuracy(n_labelled, runs, target)
+        final = f"{runs.mean(0)[-1]:.3f} ± {runs.std(0)[-1]:.3f}"
+        rows.append([batch_size, strategy, final, needs or f"> {n_labelled[-1]}"])
+    n_seeds = len(next(iter(accuracy.values())))
+    return Table(
+        f"Digits, batches of {batch_size} ({n_seeds} seeds): labels to reach random sampling's final accuracy "
+        f"({target:.3f})",
+        ["batch size", "strategy", "final accuracy (mean ± sd)", "labels to reach random's final accuracy"],
+        rows,
+    )
 
 
 def redundancy_figure(split: PoolSplit, group, batches: dict):
@@ -152,17 +194,7 @@ def run(config: RunConfig) -> Report:
         name = f"lab2_batch{batch_size}.png"
         caption = f"Test accuracy vs labels with batches of {batch_size}: median over seeds, band 10th-90th percentile."
         report.add_figure(fig, out, name, caption)
-        target = accuracy["random"].mean(0)[-1]
-        for strategy, runs in accuracy.items():
-            needs = labels_to_accuracy(n_labelled, runs, target)
-            rows.append(
-                [
-                    batch_size,
-                    strategy,
-                    f"{runs.mean(0)[-1]:.3f} ± {runs.std(0)[-1]:.3f}",
-                    needs or f"> {n_labelled[-1]}",
-                ]
-            )
+        rows += efficiency_table(n_labelled, accuracy, batch_size).rows
         bar.update()
     report.tables.append(
         Table(
@@ -176,20 +208,7 @@ def run(config: RunConfig) -> Report:
     split, group, initial = duplicate_pool(size["groups"], size["copies"], seed=config.seed)
     batch_size = 50 if not config.quick else 20
     batches = one_batch(split, initial, batch_size, seed=config.seed)
-    dup_rows = []
-    for strategy, batch in batches.items():
-        share, wasted, distinct = redundancy(batch, group)
-        dup_rows.append(
-            [strategy, f"{share:.0%}", f"{wasted:.0%}", distinct, f"{accuracy_after(split, initial, batch):.3f}"]
-        )
-    report.tables.append(
-        Table(
-            f"Near-duplicate trap: {size['groups']} uncertain images x {size['copies']} near-copies added to the pool; "
-            f"one batch of {batch_size}",
-            ["strategy", "batch in duplicate groups", "batch wasted on repeats", "distinct groups", "accuracy after"],
-            dup_rows,
-        )
-    )
+    report.tables.append(duplicate_table(split, initial, group, batches))
     report.add_figure(
         redundancy_figure(split, group, batches),
         out,

@@ -174,7 +174,7 @@ def compare(X, y, X_test, y_test, *, score, rounds: int, k: int, seeds, index=No
                 return rng.random(len(probs))
 
             initial = seed_set(y, s)
-            common = dict(initial=initial, n_rounds=rounds, batch_size=10, k=k, X_test=X_test, y_test=y_test)
+            common = dict(labelled=initial, n_rounds=rounds, batch_size=10, k=k, X_test=X_test, y_test=y_test)
             runs["SEALS"].append(run_seals(X, y, score=score, index=index, **common))
             runs["full scan"].append(run_seals(X, y, score=score, restrict=False, **common))
             runs["random"].append(run_seals(X, y, score=random_score, restrict=False, **common))
@@ -200,7 +200,7 @@ def selection_cost(pool_sizes, *, rounds: int, k: int, seed: int = 0, progress=F
         index = build_index(X, "ivf")
         build_s = time.perf_counter() - start
         initial = seed_set(y, seed)
-        common = dict(initial=initial, n_rounds=rounds, batch_size=10, k=k, score=most_likely_positive)
+        common = dict(labelled=initial, n_rounds=rounds, batch_size=10, k=k, score=most_likely_positive)
         seals = run_seals(X, y, index=index, **common)
         full = run_seals(X, y, restrict=False, **common)
         rows.append(
