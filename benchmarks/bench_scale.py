@@ -60,7 +60,7 @@ def _distributed(path: str, workers: int, job: str) -> dict:
         started = time.perf_counter()
         if job == "topj":
             scores = scale.score_pool(pool, "entropy", coef=coef, intercept=intercept)
-            picked = scale.top_j(scores, J, exclude=labelled, client=client)
+            picked = scale.top_j(scores, J, labelled=labelled, client=client)
         else:
             picked = scale.k_center_greedy(pool, STEPS, labelled, client=client)
         seconds = time.perf_counter() - started
@@ -82,7 +82,7 @@ def _single(path: str, job: str) -> dict:
     _reset_peak()
     started = time.perf_counter()
     if job == "topj":
-        picked = select_top(scale._score_block(X, coef, intercept, "entropy"), J, exclude=labelled)
+        picked = select_top(scale._score_block(X, coef, intercept, "entropy"), J, labelled=labelled)
     else:
         picked = k_center_greedy(X, STEPS, labelled)
     seconds = time.perf_counter() - started

@@ -51,9 +51,9 @@ def test_distributed_top_j_equals_select_top(pool, X, client, score):
     coef, intercept = _head()
     scores = scale.score_pool(pool, score, coef=coef, intercept=intercept)
     labelled = np.random.default_rng(1).choice(N, 300, replace=False)
-    got = scale.top_j(scores, 1000, exclude=labelled, client=client)
+    got = scale.top_j(scores, 1000, labelled=labelled, client=client)
     whole = scores.compute(scheduler="threads")
-    assert np.array_equal(got, acquisition.select_top(whole, 1000, exclude=labelled))
+    assert np.array_equal(got, acquisition.select_top(whole, 1000, labelled=labelled))
     assert whole.shape == (N,)
 
 
@@ -62,8 +62,8 @@ def test_top_j_breaks_ties_like_select_top_across_chunks(tmp_path, client):
     rows = np.array([[0.5, 0.5], [0.9, 0.1], [0.7, 0.3]])[np.random.default_rng(2).integers(0, 3, 5000)]
     probs_pool = scale.write_pool(tmp_path / "probs", np.array_split(rows, 7))
     scores = scale.score_pool(probs_pool, "margin")
-    got = scale.top_j(scores, 2500, exclude=[0, 1, 2], client=client, fan_in=2)
-    assert np.array_equal(got, acquisition.select_top(scores.compute(), 2500, exclude=[0, 1, 2]))
+    got = scale.top_j(scores, 2500, labelled=[0, 1, 2], client=client, fan_in=2)
+    assert np.array_equal(got, acquisition.select_top(scores.compute(), 2500, labelled=[0, 1, 2]))
 
 
 @pytest.mark.parametrize("labelled", [None, [7, EMBEDDING_BLOCK + 1, N - 1, 100, 2 * EMBEDDING_BLOCK]])
@@ -147,7 +147,8 @@ def test_scale_cli_writes_a_pool_then_a_selection(tmp_path, capsys):
     path = tmp_path / "pool"
     assert main(["scale", "make-pool", str(path), "--n", str(2 * EMBEDDING_BLOCK), "--d", "8", "--workers", "2"]) == 0
     out = tmp_path / "selection.json"
-    argv = ["scale", "select", str(path), "--j", "50", "--budget", "10", "--labelled", "2000", "--workers", "2"]
+    argv = ["scale", "select", str(path), "--batch-size", "50", "--k-centers-batch-size", "10", "--n-initial", "2000"]
+    argv += ["--workers", "2"]
     assert main([*argv, "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     assert len(result["top_j"]) == 50 and len(result["k_centers"]) == 10 and result["workers"] == 2
@@ -200,3 +201,65 @@ def test_sharded_and_in_memory_ivf_choose_nprobe_by_one_rule_for_the_same_recall
     queries = X[np.random.default_rng(9).choice(N, 300, replace=False)]  # not the rows nprobe was chosen on
     exact = exact_neighbours(queries, [(0, X)], 10)
     assert recall_at(sharded, queries, exact) >= 0.93 and recall_at(whole, queries, exact) >= 0.93
+
+
+# --- One vocabulary: batch_size, labelled (indices, never a count); the old names warn ------------
+
+
+def test_old_names_of_top_j_and_k_centers_warn_and_give_the_same_answer(tmp_path, client):
+    grid = np.array([(i, j) for i in range(4) for j in range(4)], np.float32)
+    grid_pool = scale.write_pool(tmp_path / "grid", np.array_split(grid, 3))
+    scores = scale.score_pool(scale.write_pool(tmp_path / "p", [np.full((16, 2), 0.5)]), "margin")
+    expected = scale.top_j(scores, 3, labelled=[0, 1], client=client)
+    with pytest.warns(DeprecationWarning, match="top_j: `j=` is deprecated; use `batch_size=`"):
+        assert np.array_equal(scale.top_j(scores, j=3, labelled=[0, 1], client=client), expected)
+    with pytest.warns(DeprecationWarning, match="top_j: `exclude=` is deprecated; use `labelled=`"):
+        assert np.array_equal(scale.top_j(scores, 3, exclude=[0, 1], client=client), expected)
+    with pytest.warns(DeprecationWarning, match="k_center_greedy: `budget=` is deprecated; use `batch_size=`"):
+        got = scale.k_center_greedy(grid_pool, budget=4, labelled=[0], client=client)
+    assert got.tolist() == scale.k_center_greedy(grid_pool, batch_size=4, labelled=[0], client=client).tolist()
+
+
+def test_select_takes_labelled_indices_and_its_old_names_warn(pool, client):
+    labelled = np.random.default_rng(5).choice(N, 500, replace=False)
+    new = scale.select(pool, client=client, batch_size=20, k_centers_batch_size=2, labelled=labelled)
+    assert new["labelled"] == sorted(labelled.tolist()) and set(new["top_j"]).isdisjoint(labelled)
+    with (
+        pytest.warns(DeprecationWarning, match="select: `j=` is deprecated; use `batch_size=`"),
+        pytest.warns(DeprecationWarning, match="select: `budget=` is deprecated; use `k_centers_batch_size=`"),
+    ):
+        old = scale.select(pool, client=client, j=20, budget=2, labelled=labelled)
+    assert old["top_j"] == new["top_j"] and old["k_centers"] == new["k_centers"]
+    drawn = scale.select(pool, client=client, batch_size=5, k_centers_batch_size=0, n_initial=500, seed=1)
+    assert len(drawn["labelled"]) == 500 and drawn["k_centers"] == []
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        ({"labelled": 1000}, TypeError, ["labelled", "not a count", "n_initial=1000"]),
+        ({"labelled": np.int64(5)}, TypeError, ["labelled", "n_initial"]),
+        ({"labelled": [0, 1], "n_initial": 2}, ValueError, ["labelled", "n_initial", "not both"]),
+        ({}, ValueError, ["labelled", "n_initial"]),
+        ({"labelled": [0, 0]}, ValueError, ["labelled", "repeat"]),
+        ({"labelled": [0, 1], "batch_size": 0}, ValueError, ["batch_size"]),
+    ],
+)
+def test_select_rejects_a_count_for_labelled_and_other_bad_input(tmp_path, kwargs, error, words):
+    small = scale.write_pool(tmp_path / "small", [np.zeros((10, 2))])
+    args = {"batch_size": 2, "k_centers_batch_size": 0} | kwargs
+    with pytest.raises(error) as info:
+        scale.select(small, client=None, **args)  # rejected before any cluster is touched
+    for word in words:
+        assert word in str(info.value), f"{word!r} missing from: {info.value}"
+
+
+def test_the_old_select_flags_still_parse_and_say_their_new_names(capsys):
+    from dcai_al.cli import _parser
+
+    args = _parser().parse_args(["scale", "select", "pool", "--j", "5", "--budget", "2", "--labelled", "100"])
+    assert (args.batch_size, args.k_centers_batch_size, args.n_initial) == (5, 2, 100)
+    err = capsys.readouterr().err
+    assert "--j is deprecated; use --batch-size" in err and "--labelled is deprecated; use --n-initial" in err
+    _parser().parse_args(["scale", "select", "pool", "--batch-size", "5"])
+    assert capsys.readouterr().err == ""

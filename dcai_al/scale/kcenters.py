@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..validation import check_budget, check_indices, check_positive_int, check_random_state
+from ..deprecation import renamed_parameters
+from ..validation import as_generator, check_batch_size, check_indices, check_positive_int
 from .storage import ShardedPool
 
 __all__ = ["k_center_greedy"]
@@ -204,13 +205,14 @@ class _ShardedKCenters:
         return min(results, key=lambda r: (-r[0], r[1]))[1]
 
 
+@renamed_parameters(budget="batch_size")
 def k_center_greedy(
     pool: ShardedPool,
-    budget: int,
+    batch_size: int,
     labelled=None,
     *,
     client,
-    seed=None,
+    seed=0,
     device=None,
     chunk_size: int | None = None,
     max_restarts: int = 3,
@@ -226,12 +228,14 @@ def k_center_greedy(
     Parameters
     ----------
     pool : ShardedPool
-    budget : int
+    batch_size : int
+        How many new centers to pick (was ``budget``, deprecated).
     labelled : array-like of int, optional
         Pool indices already labelled (the first centers; never chosen).
     client : distributed.Client
-    seed : None, int or numpy.random.Generator
-        Chooses the first center when nothing is labelled.
+    seed : int, numpy.random.Generator or None
+        Chooses the first center when nothing is labelled (see
+        :func:`dcai_al.validation.as_generator`).
     device : str, optional
         Torch device on the workers (default CPU).
     chunk_size : int, optional
@@ -245,18 +249,26 @@ def k_center_greedy(
 
     Returns
     -------
-    numpy.ndarray of int64, shape (budget,)
+    numpy.ndarray of int64, shape (batch_size,)
+        Pool indices, in the order chosen.
+
+    Examples
+    --------
+    >>> from dcai_al.scale import connect, open_pool  # doctest: +SKIP
+    >>> with connect(n_workers=2) as client:  # doctest: +SKIP
+    ...     k_center_greedy(open_pool("pool/"), 10, labelled=[0, 1], client=client).shape
+    (10,)
     """
     from ..kcenter_kernels import default_chunk
 
     if not isinstance(pool, ShardedPool):
         raise TypeError(f"pool must be a ShardedPool (see open_pool), got {type(pool).__name__}.")
     labelled = check_indices(labelled, pool.n, "labelled")
-    budget = check_budget(budget, pool.n - labelled.size)
+    batch_size = check_batch_size(batch_size, pool.n - labelled.size)
     if chunk_size is None:
         chunk_size = default_chunk(max(pool.starts[i + 1] - pool.starts[i] for i in range(pool.n_shards)))
     chunk_size = check_positive_int(chunk_size, "chunk_size")
-    rng = check_random_state(seed)
+    rng = as_generator(seed)
     first = None if labelled.size else int(rng.integers(pool.n))  # drawn once, so a restart cannot change it
     run = _ShardedKCenters(pool, client, device, chunk_size)
     picks: list[int] = []
@@ -264,14 +276,14 @@ def k_center_greedy(
     center_sq: list[float] = []
     restarts = 0
     with client.as_current():  # actor handles find their client through it
-        while len(picks) < budget:
+        while len(picks) < batch_size:
             picks, restarts = _k_center_round(
-                run, labelled, first, budget, picks, centers, center_sq, on_step, restarts, max_restarts
+                run, labelled, first, batch_size, picks, centers, center_sq, on_step, restarts, max_restarts
             )
     return np.asarray(picks, dtype=np.int64)
 
 
-def _k_center_round(run, labelled, first, budget, picks, centers, center_sq, on_step, restarts, max_restarts):
+def _k_center_round(run, labelled, first, batch_size, picks, centers, center_sq, on_step, restarts, max_restarts):
     """Place the shards (again) and pick until done or a worker is lost; returns (picks, restarts)."""
     try:
         run.place(labelled)
@@ -279,7 +291,7 @@ def _k_center_round(run, labelled, first, budget, picks, centers, center_sq, on_
             next_pick = run.replay(picks, centers, center_sq)
         else:
             next_pick = first if first is not None else run.farthest()
-        while len(picks) < budget:
+        while len(picks) < batch_size:
             pick = next_pick
             vec, sq = run.rows([pick])
             next_pick = run.step(pick, vec[0], float(sq[0]))
@@ -295,7 +307,7 @@ def _k_center_round(run, labelled, first, budget, picks, centers, center_sq, on_
         if restarts > max_restarts:
             raise RuntimeError(
                 f"k-centers lost a worker {restarts} times (last: {type(exc).__name__}: {exc}); "
-                f"stopped after {len(picks)} of {budget} picks, and nothing was returned."
+                f"stopped after {len(picks)} of {batch_size} picks, and nothing was returned."
             ) from exc
         # The next round places the shards again on the workers that are left, and replays.
     return picks, restarts

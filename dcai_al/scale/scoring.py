@@ -3,14 +3,15 @@
 :func:`score_pool` turns every shard into scores (a linear head's softmax,
 then entropy, least confidence or margin), lazily; :func:`top_j` picks the J
 best with a per-chunk top-J and a tree of merges, so no process ever holds
-more than a chunk's scores and J winners.
+more than a chunk's scores and J winners (J is ``batch_size``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..validation import check_budget, check_indices, check_positive_int
+from ..deprecation import renamed_parameters
+from ..validation import check_batch_size, check_indices, check_positive_int
 from .storage import ShardedPool
 
 __all__ = ["score_pool", "top_j"]
@@ -75,39 +76,41 @@ def _score_shard(shard_file: str, coef, intercept, score_name: str):
     return _score_block(np.load(shard_file, mmap_mode="r"), coef, intercept, score_name)
 
 
-def _chunk_top(scores, offset: int, j: int, exclude: np.ndarray):
+def _chunk_top(scores, offset: int, batch_size: int, labelled: np.ndarray):
     from ..acquisition import select_top
 
     scores = np.asarray(scores)
-    local = exclude[(exclude >= offset) & (exclude < offset + scores.size)] - offset
-    k = min(j, scores.size - local.size)
-    if k <= 0:
+    local = labelled[(labelled >= offset) & (labelled < offset + scores.size)] - offset
+    m = min(batch_size, scores.size - local.size)
+    if m <= 0:
         return np.empty(0), np.empty(0, dtype=np.int64)
-    picked = select_top(scores, k, exclude=local)
+    picked = select_top(scores, m, labelled=local)
     return scores[picked].astype(np.float64), picked + offset
 
 
-def _merge_top(j: int, *parts):
+def _merge_top(batch_size: int, *parts):
     values = np.concatenate([p[0] for p in parts])
     ids = np.concatenate([p[1] for p in parts])
-    order = np.lexsort((ids, -values))[:j]  # larger score first; ties to the lower pool index
+    order = np.lexsort((ids, -values))[:batch_size]  # larger score first; ties to the lower pool index
     return values[order], ids[order]
 
 
-def top_j(scores, j: int, *, exclude=None, client=None, fan_in: int = 8) -> np.ndarray:
-    """The ``j`` largest scores of a chunked score vector, distributed.
+@renamed_parameters(j="batch_size", exclude="labelled")
+def top_j(scores, batch_size: int, *, labelled=None, client=None, fan_in: int = 8) -> np.ndarray:
+    """The ``batch_size`` largest scores of a chunked score vector, distributed.
 
-    Each chunk keeps its own top ``j`` (never an excluded index), then merge
+    Each chunk keeps its own top ``batch_size`` (never a labelled index), then merge
     tasks combine ``fan_in`` partial results at a time until one is left; the
-    caller receives only the final ``j`` indices. Same answer as
+    caller receives only the final ``batch_size`` indices. Same answer as
     :func:`dcai_al.acquisition.select_top` on the whole vector.
 
     Parameters
     ----------
     scores : dask.array.Array of shape (n,)
-    j : int
-    exclude : array-like of int, optional
-        Pool indices that must not be chosen (already labelled).
+    batch_size : int
+        How many indices to return (the J of top-J; was ``j``, deprecated).
+    labelled : array-like of int, optional
+        Pool indices already labelled: never chosen (was ``exclude``, deprecated).
     client : distributed.Client, optional
         Run there; otherwise on Dask's default scheduler.
     fan_in : int
@@ -115,25 +118,31 @@ def top_j(scores, j: int, *, exclude=None, client=None, fan_in: int = 8) -> np.n
 
     Returns
     -------
-    numpy.ndarray of int64, shape (j,)
+    numpy.ndarray of int64, shape (batch_size,)
         Pool indices, best first.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> top_j(da.from_array(np.array([0.1, 0.9, 0.5, 0.9]), chunks=2), 2, labelled=[1]).tolist()
+    [3, 2]
     """
     import dask
 
     if getattr(scores, "ndim", None) != 1:
         raise ValueError(f"scores must be a 1-D dask array, got {type(scores).__name__} of shape {scores.shape}.")
     n = scores.shape[0]
-    excluded = check_indices(exclude, n, "exclude")
-    j = check_budget(j, n - excluded.size, "j")
+    excluded = check_indices(labelled, n, "labelled")
+    batch_size = check_batch_size(batch_size, n - excluded.size)
     fan_in = check_positive_int(fan_in, "fan_in", minimum=2)
     offsets = np.concatenate([[0], np.cumsum(scores.chunks[0])[:-1]])
     parts = [
-        dask.delayed(_chunk_top)(block, int(off), j, excluded)
+        dask.delayed(_chunk_top)(block, int(off), batch_size, excluded)
         for block, off in zip(scores.to_delayed().ravel(), offsets, strict=True)
     ]
     while len(parts) > 1:
-        parts = [dask.delayed(_merge_top)(j, *parts[i : i + fan_in]) for i in range(0, len(parts), fan_in)]
+        parts = [dask.delayed(_merge_top)(batch_size, *parts[i : i + fan_in]) for i in range(0, len(parts), fan_in)]
     _, ids = client.compute(parts[0]).result() if client is not None else parts[0].compute()
-    if ids.size != j:
-        raise RuntimeError(f"the merge returned {ids.size} indices instead of {j}.")
+    if ids.size != batch_size:
+        raise RuntimeError(f"the merge returned {ids.size} indices instead of {batch_size}.")
     return ids.astype(np.int64)
