@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .validation import check_fraction, check_positive_int, check_random_state
+from .validation import as_generator, as_seed_int, check_fraction, check_positive_int
 
 __all__ = [
     "PoolSplit",
@@ -75,7 +75,7 @@ def load_digits_pool(*, test_fraction: float = 0.25, images: bool = False, seed=
         Share of each class held out for testing.
     images : bool
         If True, features have shape (n, 1, 8, 8) for a CNN; otherwise (n, 64).
-    seed : None, int or numpy.random.Generator
+    seed : int, numpy.random.Generator or None
         Controls the split.
 
     Returns
@@ -94,7 +94,7 @@ def load_digits_pool(*, test_fraction: float = 0.25, images: bool = False, seed=
     test_fraction = check_fraction(test_fraction, "test_fraction")
     if test_fraction >= 1.0:
         raise ValueError("test_fraction must be below 1 so that the pool is not empty.")
-    rng = check_random_state(seed)
+    rng = as_generator(seed)
     digits = load_digits()
     X = (digits.data / 16.0).astype(np.float32)
     y = digits.target.astype(np.int64)
@@ -140,7 +140,7 @@ def load_augmented_digits(*, copies: int = 20, noise: float = 0.1, test_fraction
         Standard deviation of the pixel noise, on the [0, 1] scale.
     test_fraction : float
         Share of each class held out (not augmented).
-    seed : None, int or numpy.random.Generator
+    seed : int, numpy.random.Generator or None
 
     Returns
     -------
@@ -157,7 +157,7 @@ def load_augmented_digits(*, copies: int = 20, noise: float = 0.1, test_fraction
     copies = check_positive_int(copies, "copies")
     if not np.isfinite(noise) or noise < 0:
         raise ValueError(f"noise must be a finite number >= 0, got {noise}.")
-    rng = check_random_state(seed)
+    rng = as_generator(seed)
     base = load_digits_pool(test_fraction=test_fraction, images=True, seed=rng)
     X = np.repeat(base.X_pool, copies, axis=0)
     y = np.repeat(base.y_pool, copies)
@@ -219,7 +219,7 @@ def _mnist1d_arrays(n_samples: int, seed: int, test_fraction: float, cache_dir: 
 def load_mnist1d(
     n_samples: int = 5000,
     *,
-    seed: int = 42,
+    seed=0,
     test_fraction: float = 0.2,
     flat: bool = False,
     cache_dir="~/.cache/dcai-al",
@@ -246,8 +246,11 @@ def load_mnist1d(
         Samples in all, split into pool and test; the package makes
         ``n_samples // 10`` of each class, so it is rounded down to a multiple
         of 10.
-    seed : int
-        The package's seed (its own default is 42).
+    seed : int, numpy.random.Generator or None
+        The package's seed, an int in [0, 2**32) (the package's own default
+        is 42; pass ``seed=42`` for its published generation). A Generator
+        gives its next draw and ``None`` fresh entropy, as
+        :func:`dcai_al.validation.as_seed_int` says.
     test_fraction : float
         Share held out as the test set (the package's default split is 80/20).
     flat : bool
@@ -270,8 +273,7 @@ def load_mnist1d(
     ((160, 1, 40), (40, 1, 40), 10)
     """
     n_samples = check_positive_int(n_samples, "n_samples", minimum=20)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**32:
-        raise TypeError(f"seed must be an int in [0, 2**32) (mnist1d seeds numpy's global generator), got {seed!r}.")
+    seed = as_seed_int(seed)  # mnist1d seeds numpy's global generator with an int
     test_fraction = check_fraction(test_fraction, "test_fraction")
     if test_fraction >= 1.0:
         raise ValueError("test_fraction must be below 1 so that the pool is not empty.")
@@ -292,7 +294,7 @@ def make_threshold_pool(n: int = 1000, *, threshold: float = None, noise: float 
         The true boundary; drawn uniformly from [0.1, 0.9] when None.
     noise : float
         Probability that a label is flipped (0 for the noiseless setting).
-    seed : None, int or numpy.random.Generator
+    seed : int, numpy.random.Generator or None
 
     Returns
     -------
@@ -311,7 +313,7 @@ def make_threshold_pool(n: int = 1000, *, threshold: float = None, noise: float 
     n = check_positive_int(n, "n", minimum=2)
     if not 0.0 <= noise < 0.5:
         raise ValueError(f"noise must lie in [0, 0.5), got {noise}.")
-    rng = check_random_state(seed)
+    rng = as_generator(seed)
     if threshold is None:
         threshold = float(rng.uniform(0.1, 0.9))
     elif not 0.0 <= threshold <= 1.0:
@@ -341,7 +343,7 @@ def make_gaussian_line(n_per_class: int = 100, *, separation: float = 2.0, seed=
     ((20, 1), 10)
     """
     n_per_class = check_positive_int(n_per_class, "n_per_class")
-    rng = check_random_state(seed)
+    rng = as_generator(seed)
     x = np.concatenate([rng.normal(-separation, 1.0, n_per_class), rng.normal(separation, 1.0, n_per_class)])
     y = np.repeat([0, 1], n_per_class).astype(np.int64)
     order = rng.permutation(len(x))
@@ -384,8 +386,10 @@ def make_embedding_pool(
         Fraction of the pool in the rare positive concept, in (0, 0.5].
     cluster_std : float
         Per-coordinate spread of a cluster, scaled by 1/sqrt(d).
-    seed : int
-        Seed for the centers and every block.
+    seed : int, numpy.random.Generator or None
+        Seed for the centers and every block: each block's stream is keyed
+        by an int, so a Generator gives its next draw and ``None`` fresh
+        entropy (:func:`dcai_al.validation.as_seed_int`).
     out : numpy.ndarray of shape (n, d), float32, optional
         Where to write the embeddings.
     start : int
@@ -410,8 +414,7 @@ def make_embedding_pool(
     prevalence = check_fraction(prevalence, "prevalence")
     if prevalence > 0.5:
         raise ValueError(f"prevalence must be at most 0.5 for a rare concept, got {prevalence}.")
-    if isinstance(seed, np.random.Generator) or seed is None:
-        raise TypeError("seed must be an int here: each block derives its own stream from it.")
+    seed = as_seed_int(seed, high=2**63)  # each block derives its own stream from one int
     if isinstance(start, bool) or not isinstance(start, int | np.integer) or start < 0 or start % _BLOCK:
         raise ValueError(f"start must be a non-negative multiple of {_BLOCK}, got {start!r}.")
     if out is None:

@@ -17,7 +17,7 @@ from sklearn.exceptions import NotFittedError
 from torch import nn
 from tqdm.auto import tqdm
 
-from .validation import check_labels, check_positive_int, is_tensor
+from .validation import as_seed_int, check_labels, check_positive_int, is_tensor
 
 __all__ = ["MLP", "ResNetCIFAR", "SmallCNN", "SmallCNN1d", "TorchClassifier", "get_device"]
 
@@ -261,9 +261,11 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         when a small labelled set misses some (as in early active learning).
     device : None, str or torch.device
         See :func:`get_device`.
-    seed : int
-        Seeds weight initialisation and shuffling; on CPU a fixed seed gives
-        identical results. Global torch random state is left untouched.
+    seed : int, numpy.random.Generator or None
+        Seeds weight initialisation and shuffling; on CPU a fixed int gives
+        identical results. A Generator gives its next draw at each ``fit``,
+        ``None`` fresh entropy (:func:`dcai_al.validation.as_seed_int`).
+        Global torch random state is left untouched.
     progress : bool
         Show a tqdm bar over epochs.
     track_correct : bool
@@ -375,8 +377,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         """
         epochs = check_positive_int(self.epochs, "epochs")
         batch_size = check_positive_int(self.batch_size, "batch_size")
-        if not isinstance(self.seed, numbers.Integral) or isinstance(self.seed, bool):
-            raise TypeError(f"seed must be an int, got {self.seed!r}.")
+        seed = as_seed_int(self.seed, high=2**63)
         self.device_ = get_device(self.device)
         X = self._check_X(X, fitting=True)
         y = check_labels(y, n=X.shape[0])
@@ -391,9 +392,9 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
 
         # fork_rng keeps the caller's global torch random state as it was.
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
+            torch.manual_seed(seed)
             self.model_ = self._build(self.input_shape_, self.classes_.size).to(self.device_)
-        generator = torch.Generator().manual_seed(self.seed)
+        generator = torch.Generator().manual_seed(seed)
         optimiser = torch.optim.Adam(self.model_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         loss_fn = nn.CrossEntropyLoss()
         X_dev, t_dev = X.to(self.device_), targets.to(self.device_)

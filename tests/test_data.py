@@ -87,7 +87,8 @@ BAD = [
     (data.make_embedding_pool, {"d": 1}, ValueError, "d"),
     (data.make_embedding_pool, {"prevalence": 0.9}, ValueError, "prevalence"),
     (data.make_embedding_pool, {"prevalence": 0.0}, ValueError, "prevalence"),
-    (data.make_embedding_pool, {"seed": None}, TypeError, "seed"),
+    (data.make_embedding_pool, {"seed": "x"}, TypeError, "seed"),
+    (data.make_embedding_pool, {"seed": -1}, ValueError, "seed"),
     (data.make_embedding_pool, {"n": 10, "d": 4, "out": np.empty((10, 4))}, ValueError, "out"),
 ]
 
@@ -159,7 +160,8 @@ def test_mnist1d_is_the_published_recipe():
     "kwargs, error, word",
     [
         ({"n_samples": 5}, ValueError, "n_samples"),
-        ({"seed": -1}, TypeError, "seed"),
+        ({"seed": -1}, ValueError, "seed"),
+        ({"seed": "x"}, TypeError, "seed"),
         ({"test_fraction": 1.0}, ValueError, "test_fraction"),
     ],
 )

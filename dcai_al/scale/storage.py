@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..validation import check_features, check_indices, check_positive_int
+from ..validation import as_seed_int, check_features, check_indices, check_positive_int
 
 __all__ = ["FORMAT", "META", "ShardedPool", "open_pool", "write_embedding_pool", "write_pool"]
 
@@ -205,7 +205,7 @@ def _embedding_shard(folder, i: int, start: int, rows: int, d: int, seed: int, k
 
 
 def write_embedding_pool(
-    path, n: int, d: int = 64, *, shard_rows: int = 1_048_576, seed: int = 0, client=None, overwrite=False, **kwargs
+    path, n: int, d: int = 64, *, shard_rows: int = 1_048_576, seed=0, client=None, overwrite=False, **kwargs
 ) -> ShardedPool:
     """Generate :func:`dcai_al.data.make_embedding_pool` straight into shards.
 
@@ -221,7 +221,8 @@ def write_embedding_pool(
         Pool size and dimension (10,000,000 x 64 float32 is 2.56 GB).
     shard_rows : int
         Rows per shard; a multiple of the generator's block of 65,536 rows.
-    seed : int
+    seed : int, numpy.random.Generator or None
+        Drawn once into an int that keys every shard (:func:`dcai_al.validation.as_seed_int`).
     client : distributed.Client, optional
         Generate shards in parallel on its workers; in this process otherwise.
     overwrite : bool
@@ -232,6 +233,7 @@ def write_embedding_pool(
 
     n = check_positive_int(n, "n")
     shard_rows = check_positive_int(shard_rows, "shard_rows")
+    seed = as_seed_int(seed, high=2**63)  # one int for every shard, wherever it is generated
     if shard_rows % EMBEDDING_BLOCK:
         raise ValueError(f"shard_rows must be a multiple of {EMBEDDING_BLOCK}, got {shard_rows}.")
     path = Path(path).resolve()  # workers may run elsewhere: hand them absolute paths
