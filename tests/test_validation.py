@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 import torch
 
+from dcai_al import acquisition, data, diversity, loop, seals, threshold
+from dcai_al.deprecation import renamed_parameters
+from dcai_al.experiments import lab2
 from dcai_al.validation import (
+    as_generator,
+    as_seed_int,
     check_array,
+    check_batch_size,
     check_budget,
     check_features,
     check_fraction,
@@ -47,20 +53,23 @@ BAD_INPUTS = [
     (check_indices, (3,), {"n": 5}, ValueError, ["indices", "scalar"]),
     (check_indices, ([[0, 1]],), {"n": 5}, ValueError, ["indices", "1-D"]),
     (check_indices, ([],), {"n": 5, "allow_empty": False}, ValueError, ["indices", "empty"]),
-    (check_budget, (0, 10), {}, ValueError, ["budget", ">= 1"]),
-    (check_budget, (-3, 10), {}, ValueError, ["budget"]),
-    (check_budget, (11, 10), {}, ValueError, ["budget=11", "10"]),
-    (check_budget, (1, 0), {}, ValueError, ["exhausted"]),
-    (check_budget, (2.5, 10), {}, TypeError, ["budget", "integer"]),
+    (check_batch_size, (0, 10), {}, ValueError, ["batch_size", ">= 1"]),
+    (check_batch_size, (-3, 10), {}, ValueError, ["batch_size"]),
+    (check_batch_size, (11, 10), {}, ValueError, ["batch_size=11", "10"]),
+    (check_batch_size, (1, 0), {}, ValueError, ["exhausted"]),
+    (check_batch_size, (2.5, 10), {}, TypeError, ["batch_size", "integer"]),
     (check_positive_int, (True, "epochs"), {}, TypeError, ["epochs"]),
     (check_fraction, (0.0,), {}, ValueError, ["fraction", "(0, 1]"]),
     (check_fraction, (1.5,), {}, ValueError, ["fraction"]),
     (check_fraction, ("half",), {}, TypeError, ["fraction"]),
     (check_labels, ([[0, 1]],), {}, ValueError, ["y", "1-D"]),
     (check_labels, ([0, 1],), {"n": 3}, ValueError, ["y", "2 labels", "3 examples"]),
-    (check_random_state, ("seed",), {}, TypeError, ["seed", "Generator"]),
-    (check_random_state, (-1,), {}, ValueError, ["seed", "non-negative"]),
-    (check_random_state, (np.random.RandomState(0),), {}, TypeError, ["seed"]),
+    (as_generator, ("seed",), {}, TypeError, ["seed", "Generator"]),
+    (as_generator, (-1,), {}, ValueError, ["seed", "non-negative"]),
+    (as_generator, (True,), {}, TypeError, ["seed"]),
+    (as_generator, (np.random.RandomState(0),), {}, TypeError, ["seed"]),
+    (as_seed_int, (-1,), {}, ValueError, ["seed", "[0, 4294967296)"]),
+    (as_seed_int, (2.5,), {}, TypeError, ["seed"]),
     (check_array, ([[1, 2], [3]], "correct"), {}, ValueError, ["correct", "different lengths"]),
     (check_array, ("abc", "correct"), {}, TypeError, ["correct"]),
     (check_probs, ([[0.5, 0.5], [1.0]],), {}, ValueError, ["probs", "different lengths"]),
@@ -106,10 +115,132 @@ def test_indices_accept_sets_tensors_and_whole_floats():
     assert check_indices(None, 5).size == 0
 
 
-def test_random_state_accepts_generator_and_shares_it():
+def test_as_generator_accepts_an_int_a_generator_or_none():
     gen = np.random.default_rng(3)
-    assert check_random_state(gen) is gen
-    assert check_random_state(5).random() == np.random.default_rng(5).random()
+    assert as_generator(gen) is gen
+    assert as_generator(5).random() == np.random.default_rng(5).random()
+    assert as_generator().random() == np.random.default_rng(0).random()  # the default seed is 0
+    assert isinstance(as_generator(None), np.random.Generator)  # fresh entropy
+    assert as_seed_int(7) == 7 and 0 <= as_seed_int(None) < 2**32
+    assert as_seed_int(np.random.default_rng(1)) == as_seed_int(np.random.default_rng(1))
+
+
+# --- One vocabulary: the old names keep working for one release, with a DeprecationWarning --------
+
+X = np.random.default_rng(0).standard_normal((30, 3))
+Y = np.arange(30) % 2
+S = np.random.default_rng(1).random(30)
+
+#: (function, positional args, old keyword, new keyword, value): calls that must agree.
+RENAMED = [
+    (acquisition.select_top, (S,), "k", "batch_size", 5),
+    (acquisition.select_top, (S, 5), "exclude", "labelled", [1, 2, 3]),
+    (diversity.k_center_greedy, (X,), "budget", "batch_size", 4),
+    (diversity.uncertain_then_diverse, (S, X), "budget", "batch_size", 3),
+    (loop.initial_labels, (Y,), "size", "n_initial", 6),
+    (
+        lambda **kw: lab2.accuracy_after(data.PoolSplit(X, Y, X, Y, 2), batch=[4, 5], **kw),
+        (),
+        "initial",
+        "labelled",
+        [0, 1, 2, 3],
+    ),
+]
+
+
+def _loop(**kwargs):
+    from sklearn.linear_model import LogisticRegression
+
+    return loop.run_loop(
+        LogisticRegression(), X, Y, X, Y, score=acquisition.entropy, batch_size=2, n_rounds=2, **kwargs
+    )
+
+
+def _strategies(**kwargs):
+    from sklearn.linear_model import LogisticRegression
+
+    split = data.PoolSplit(X, Y, X, Y, 2)
+    out = loop.run_strategies(LogisticRegression(), split, {"e": acquisition.entropy}, seeds=[0], batch_size=2,
+                              n_rounds=1, **kwargs)  # fmt: skip
+    return out[1]["e"]
+
+
+def _seals(**kwargs):
+    return seals.run_seals(X.astype(np.float32), Y, n_rounds=1, batch_size=2, k=3, **kwargs).n_labelled
+
+
+RENAMED += [
+    (lambda **kw: _loop(**kw).accuracy, (), "initial", "labelled", [0, 1, 2, 3]),
+    (_strategies, (), "initial_size", "n_initial", 6),
+    (_seals, (), "initial", "labelled", [0, 1, 2, 3]),
+    (
+        lambda **kw: lab2.one_batch(data.PoolSplit(X, Y, X, Y, 2), batch_size=3, **kw)["k-centers"],
+        (),
+        "initial",
+        "labelled",
+        [0, 1, 2, 3],
+    ),  # fmt: skip
+]
+
+
+def _same(a, b):
+    return np.array_equal(np.asarray(a), np.asarray(b))
+
+
+@pytest.mark.parametrize(
+    "fn, args, old, new, value", RENAMED, ids=[f"{old}->{new}-{i}" for i, (_, _, old, new, _) in enumerate(RENAMED)]
+)
+def test_an_old_keyword_warns_names_the_new_one_and_gives_the_same_result(fn, args, old, new, value):
+    expected = fn(*args, **{new: value})
+    with pytest.warns(DeprecationWarning, match=f"`{old}=` is deprecated; use `{new}=`") as seen:
+        got = fn(*args, **{old: value})
+    assert _same(got, expected) and len(seen) == 1
+
+
+def test_old_and_new_keyword_together_is_a_type_error():
+    with pytest.raises(TypeError, match="batch_size"), pytest.warns(DeprecationWarning):
+        acquisition.select_top(S, 3, k=3)  # the new name given by position
+    with pytest.raises(TypeError, match="only `labelled=`"):
+        acquisition.select_top(S, 3, exclude=[0], labelled=[0])
+
+
+def test_the_warning_points_at_the_caller():
+    with pytest.warns(DeprecationWarning) as seen:
+        acquisition.select_top(S, 2, exclude=[0])
+    assert seen[0].filename == __file__
+
+
+def test_old_function_names_warn_and_still_work():
+    with pytest.warns(DeprecationWarning, match="`check_random_state` is deprecated; use `as_generator`"):
+        gen = check_random_state(5)
+    assert gen.random() == as_generator(5).random()
+    with pytest.warns(DeprecationWarning, match="`check_budget` is deprecated; use `check_batch_size`"):
+        assert check_budget(2, 10) == 2
+
+
+def test_seeds_default_to_zero_everywhere():
+    assert _same(acquisition.random_scores(5), acquisition.random_scores(5, seed=0))
+    assert _same(diversity.k_center_greedy(X, 3), diversity.k_center_greedy(X, 3, seed=0))
+    assert _same(loop.initial_labels(Y, 4), loop.initial_labels(Y, 4, seed=0))
+    x = np.linspace(0, 1, 50)
+    a = threshold.run_threshold_learner(x, x >= 0.5, 0.5, 5, active=False)[1]
+    assert _same(a, threshold.run_threshold_learner(x, x >= 0.5, 0.5, 5, active=False, seed=0)[1])
+    gen = np.random.default_rng(0)
+    assert acquisition.random_scores(3, seed=gen).shape == (3,) and acquisition.random_scores(3, seed=None).shape == (
+        3,
+    )
+
+
+def test_renamed_parameters_keeps_the_signature_and_doc():
+    import inspect
+
+    @renamed_parameters(k="batch_size")
+    def pick(scores, batch_size):
+        """Doc."""
+        return batch_size
+
+    assert list(inspect.signature(pick).parameters) == ["scores", "batch_size"] and pick.__doc__ == "Doc."
+    assert list(inspect.signature(acquisition.select_top).parameters) == ["scores", "batch_size", "labelled"]
 
 
 def test_features_convert_integers_to_float32():
