@@ -27,9 +27,10 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from .acquisition import entropy
+from .deprecation import renamed_parameters
 from .loop import History, ScoreSelector, _run
 from .neighbour_index import INDEX_KINDS, as_faiss_array, build_index
-from .validation import check_indices, check_labels, check_positive_int, check_random_state
+from .validation import as_generator, check_indices, check_labels, check_positive_int
 
 __all__ = [
     "INDEX_KINDS",
@@ -229,7 +230,7 @@ class Seals:
     >>> X = np.random.default_rng(0).standard_normal((200, 4)).astype(np.float32)
     >>> y = (X[:, 0] > 1).astype(int)
     >>> seals = Seals(ScoreSelector(most_likely_positive), CandidatePool(build_index(X), X, k=5))
-    >>> h = run_loop(LogisticRegression(), X, y, score=seals, initial=[int(np.argmax(y)), 1, 2, 3],
+    >>> h = run_loop(LogisticRegression(), X, y, score=seals, labelled=[int(np.argmax(y)), 1, 2, 3],
     ...              batch_size=5, n_rounds=2)
     >>> h.n_labelled.tolist()
     [4, 9, 14]
@@ -271,11 +272,12 @@ class Seals:
         return picked
 
 
+@renamed_parameters(initial="labelled")
 def run_seals(
     embeddings,
     y,
     *,
-    initial,
+    labelled,
     n_rounds: int,
     batch_size: int = 10,
     k: int = 100,
@@ -286,6 +288,7 @@ def run_seals(
     X_test=None,
     y_test=None,
     progress: bool = False,
+    seed=0,
 ) -> History:
     """The pool-based loop of Lab 1, scoring only the SEALS candidate pool.
 
@@ -299,11 +302,13 @@ def run_seals(
     embeddings : array-like of shape (n, d)
     y : array-like of shape (n,)
         Binary oracle labels (1 = the concept searched for).
-    initial : array-like of int
-        Seed set (for example 5 positives and 95 negatives).
+    labelled : array-like of int
+        The seed set's pool indices, for example 5 positives and 95 negatives
+        (was ``initial``, deprecated).
     n_rounds, batch_size : int
+        Rounds, and labels per round.
     k : int
-        Neighbours per labelled example.
+        Neighbours per labelled example (``k`` only ever counts neighbours).
     score : callable
         ``score(probs) -> scores``; :func:`dcai_al.acquisition.entropy` for
         active learning, :func:`most_likely_positive` for active search.
@@ -316,6 +321,8 @@ def run_seals(
         Default: logistic regression with balanced class weights.
     X_test, y_test : arrays, optional
         For test average precision per round.
+    seed : int, numpy.random.Generator or None
+        Passed to the selector as ``rng`` (see :func:`dcai_al.validation.as_generator`).
 
     Returns
     -------
@@ -330,9 +337,9 @@ def run_seals(
     y = check_labels(y, n=n, name="y")
     if not np.isin(y, (0, 1)).all():
         raise ValueError("y must be binary (0/1) for SEALS' rare-concept search.")
-    labelled = check_indices(initial, n, "initial", allow_empty=False)
+    labelled = check_indices(labelled, n, "labelled", allow_empty=False)
     if np.unique(y[labelled]).size < 2:
-        raise ValueError("initial must hold both a positive and a negative example to train the first model.")
+        raise ValueError("labelled must hold both a positive and a negative example to train the first model.")
     n_rounds = check_positive_int(n_rounds, "n_rounds", minimum=0)
     batch_size = check_positive_int(batch_size, "batch_size")
     if (X_test is None) != (y_test is None):
@@ -344,6 +351,6 @@ def run_seals(
         selector = Seals(selector, CandidatePool(build_index(X) if index is None else index, X, k))
     estimator = LogisticRegression(max_iter=1000, class_weight="balanced") if estimator is None else estimator
     return _run(
-        estimator, X, y, X_test, y_test, selector, labelled, batch_size, n_rounds, check_random_state(0),
+        estimator, X, y, X_test, y_test, selector, labelled, batch_size, n_rounds, as_generator(seed),
         progress=progress, desc="SEALS rounds" if restrict else "full-scan rounds",
     )  # fmt: skip
