@@ -4,11 +4,11 @@ Every method runs in its own process on the same float32 standard-normal
 data with labelled = {0}; the table gives wall time, extra peak memory (the
 process's peak resident set, reset after the data is built), the coverage
 radius reached, and ratios against the numpy incremental loop measured in the
-same run. "one-read floor" is the time of ``budget`` vector-matrix products
+same run. "one-read floor" is the time of ``batch_size`` vector-matrix products
 that each read the n x d matrix once, the least any incremental method can do.
 
-    python benchmarks/bench_kcenter.py                 # n=100k, d=128, budget 1000 (+ a small table)
-    python benchmarks/bench_kcenter.py --large         # adds n=10M, d=64, budget 100 (2.5 GB)
+    python benchmarks/bench_kcenter.py                 # n=100k, d=128, batch size 1000 (+ a small table)
+    python benchmarks/bench_kcenter.py --large         # adds n=10M, d=64, batch size 100 (2.5 GB)
     python benchmarks/bench_kcenter.py --device cuda   # the kit on a GPU
 
 Peers are optional: install them outside the kit's environment, e.g.
@@ -46,11 +46,11 @@ def _data(n: int, d: int) -> np.ndarray:
     return np.random.default_rng(0).standard_normal((n, d), dtype=np.float32)
 
 
-def _numpy_incremental(X, budget):
+def _numpy_incremental(X, batch_size):
     d = ((X - X[0]) ** 2).sum(1)
     d[0] = -np.inf
     chosen = []
-    for _ in range(budget):
+    for _ in range(batch_size):
         i = int(np.argmax(d))
         chosen.append(i)
         d = np.minimum(d, ((X - X[i]) ** 2).sum(1))
@@ -58,9 +58,9 @@ def _numpy_incremental(X, budget):
     return chosen
 
 
-def _naive(X, budget):
+def _naive(X, batch_size):
     centers = [0]
-    for _ in range(budget):
+    for _ in range(batch_size):
         C = X[centers]
         d = ((X[:, None, :] - C[None, :, :]) ** 2).sum(2).min(1)  # distances to every center, every step
         d[centers] = -np.inf
@@ -68,10 +68,10 @@ def _naive(X, budget):
     return centers[1:]
 
 
-def _kit(X, budget, device):
+def _kit(X, batch_size, device):
     from dcai_al.diversity import k_center_greedy
 
-    return k_center_greedy(X, budget, labelled=[0], device=device).tolist()
+    return k_center_greedy(X, batch_size, labelled=[0], device=device).tolist()
 
 
 def _floor_setup(X, device):
@@ -86,29 +86,29 @@ def _floor_setup(X, device):
     return XT, c
 
 
-def _floor(XT, c, budget):
-    for _ in range(budget):
+def _floor(XT, c, batch_size):
+    for _ in range(batch_size):
         (c @ XT).sum().item()  # .item() waits for the GPU, as the kit's argmax does
     return None
 
 
-def _skactiveml(X, budget):
+def _skactiveml(X, batch_size):
     from skactiveml.pool import CoreSet
 
     y = np.full(len(X), np.nan)
     y[0] = 0
-    return CoreSet(random_state=0).query(X, y, batch_size=budget).tolist()
+    return CoreSet(random_state=0).query(X, y, batch_size=batch_size).tolist()
 
 
-def _small_text(X, budget):
+def _small_text(X, batch_size):
     from small_text.query_strategies.coresets import greedy_coreset
 
     unlabelled = np.arange(1, len(X))
-    positions = greedy_coreset(X, unlabelled, np.array([0]), budget, distance_metric="euclidean", batch_size=100)
+    positions = greedy_coreset(X, unlabelled, np.array([0]), batch_size, distance_metric="euclidean", batch_size=100)
     return unlabelled[positions].tolist()  # small-text returns positions among the unlabelled rows
 
 
-def child(method: str, n: int, d: int, budget: int, device: str | None) -> dict:
+def child(method: str, n: int, d: int, batch_size: int, device: str | None) -> dict:
     X = _data(n, d)
     if method == "kit":
         _kit(X[:1000], 2, device)  # warm-up: imports and kernel selection, not timed
@@ -118,17 +118,17 @@ def child(method: str, n: int, d: int, budget: int, device: str | None) -> dict:
     rss_before = _rss_kb("VmRSS")
     start = time.perf_counter()
     if method == "kit":
-        chosen = _kit(X, budget, device)
+        chosen = _kit(X, batch_size, device)
     elif method == "numpy incremental":
-        chosen = _numpy_incremental(X, budget)
+        chosen = _numpy_incremental(X, batch_size)
     elif method == "naive (all centers each step)":
-        chosen = _naive(X, budget)
+        chosen = _naive(X, batch_size)
     elif method == "one-read floor":
-        chosen = _floor(XT, c, budget)
+        chosen = _floor(XT, c, batch_size)
     elif method == "scikit-activeml CoreSet":
-        chosen = _skactiveml(X, budget)
+        chosen = _skactiveml(X, batch_size)
     elif method == "small-text greedy_coreset":
-        chosen = _small_text(X, budget)
+        chosen = _small_text(X, batch_size)
     else:
         raise ValueError(method)
     seconds = time.perf_counter() - start
@@ -141,11 +141,11 @@ def child(method: str, n: int, d: int, budget: int, device: str | None) -> dict:
     return {"seconds": seconds, "peak_mb": peak_mb, "radius": radius, "chosen": chosen[:20] if chosen else None}
 
 
-def run_child(method, n, d, budget, device, peers, timeout):
+def run_child(method, n, d, batch_size, device, peers, timeout):
     env = dict(os.environ)
     if peers:
         env["PYTHONPATH"] = peers + os.pathsep + env.get("PYTHONPATH", "")
-    cmd = [sys.executable, __file__, "--child", method, "--n", str(n), "--d", str(d), "--budget", str(budget)]
+    cmd = [sys.executable, __file__, "--child", method, "--n", str(n), "--d", str(d), "--batch-size", str(batch_size)]
     if device:
         cmd += ["--device", device]
     try:
@@ -158,9 +158,9 @@ def run_child(method, n, d, budget, device, peers, timeout):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def table(title, n, d, budget, methods, device, peers, timeout):
-    print(f"\n{title}: n={n:,}, d={d}, budget={budget}, float32, labelled={{0}}, device={device or 'cpu'}")
-    results = {m: run_child(m, n, d, budget, device, peers, timeout) for m in methods}
+def table(title, n, d, batch_size, methods, device, peers, timeout):
+    print(f"\n{title}: n={n:,}, d={d}, batch_size={batch_size}, float32, labelled={{0}}, device={device or 'cpu'}")
+    results = {m: run_child(m, n, d, batch_size, device, peers, timeout) for m in methods}
     base = results.get("numpy incremental", {}).get("seconds")
     floor = results.get("one-read floor", {}).get("seconds")
     kit_chosen = results.get("kit", {}).get("chosen")
@@ -190,22 +190,22 @@ def main():
     parser.add_argument("--child")
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--d", type=int, default=128)
-    parser.add_argument("--budget", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--device", default=None)
     parser.add_argument("--peers", default=None, help="folder holding the optional peer libraries")
-    parser.add_argument("--large", action="store_true", help="also n=10M, d=64, budget 100")
+    parser.add_argument("--large", action="store_true", help="also n=10M, d=64, batch size 100")
     parser.add_argument("--skip-small", action="store_true", help="skip the small table of slow methods")
     parser.add_argument("--timeout", type=int, default=900, help="per method, seconds")
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.n, args.d, args.budget, args.device)))
+        print(json.dumps(child(args.child, args.n, args.d, args.batch_size, args.device)))
         return
     peers = ["scikit-activeml CoreSet"]
     table(
         "Greedy k-centers",
         args.n,
         args.d,
-        args.budget,
+        args.batch_size,
         ["kit", "one-read floor", "numpy incremental", *peers],
         args.device,
         args.peers,
