@@ -86,6 +86,23 @@ def forgetting_order(correct) -> np.ndarray:
     count as forgotten infinitely often), then by number of forgetting events,
     most first; ties keep index order.
 
+    Parameters
+    ----------
+    correct : array-like of bool, shape (epochs, n_examples)
+        Whether each training example was classified correctly after each epoch.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n_examples,)
+        Every training index once, hardest first: the ``order`` that
+        :func:`keep_hardest` takes.
+
+    Raises
+    ------
+    ValueError
+        When ``correct`` is not 2-D, is empty, or holds values other than
+        booleans (or 0/1).
+
     Examples
     --------
     >>> forgetting_order([[True, False, True, True], [False, False, True, True], [True, False, False, True]]).tolist()

@@ -230,6 +230,49 @@ def _spread(values) -> str:
     return f"{values.mean():.4f} ({values.min():.4f}-{values.max():.4f})"
 
 
+def summary_table(rows: list[dict], title: str) -> Table:
+    """The rows of :func:`summary_rows` as a table: times, speed-ups, accuracies and gaps, one row per fraction.
+
+    In a notebook, ``IPython.display.Markdown(summary_table(rows, title).to_markdown())`` shows it.
+    """
+    columns = [
+        "kept",
+        "proxy s",
+        "ranking s",
+        "target s",
+        "pipeline s",
+        "all-data s",
+        "speed-up (proxy pipeline)",
+        "speed-up (random subset)",
+        "proxy-selected acc",
+        "random acc",
+        "all-data acc",
+        "vs all (points)",
+        "vs random (points)",
+        "seed sd (points)",
+    ]
+    body = [
+        [
+            f"{r['fraction']:.0%}",
+            f"{r['proxy_s']:.1f}",
+            f"{r['ranking_s']:.2f}",
+            f"{r['target_s']:.1f}",
+            f"{r['pipeline_s']:.1f}",
+            f"{r['full_s']:.1f}",
+            f"{r['speedup']:.2f}x",
+            f"{r['random_speedup']:.2f}x",
+            _spread(r["proxy_acc"]),
+            _spread(r["random_acc"]),
+            _spread(r["full_acc"]),
+            f"{r['vs_full']:+.2f}",
+            f"{r['vs_random']:+.2f}",
+            f"{r['spread']:.2f}",
+        ]
+        for r in rows
+    ]
+    return Table(title, columns, body)
+
+
 def run(config: RunConfig) -> Report:
     size = sizes(config.quick, config.full)
     if config.cifar10_root is not None:  # opt-in: needs the files (or download=True) and, in practice, a GPU
@@ -291,47 +334,13 @@ def _run(config: RunConfig, split, size: dict, proxy: dict, target: dict, title:
             f"Test accuracy after each epoch against elapsed time, seed {seeds[0]}, {n:,} training samples.",
         )
         report.tables.append(
-            Table(
+            summary_table(
+                rows,
                 f"{data_name}, {n:,} training and {len(split.y_test):,} test samples (one test sample is "
                 f"{100 / len(split.y_test):.2f} points); {len(seeds)} seeds, accuracy mean and (min-max), "
                 f"times median; proxy: "
                 f"{_describe(proxy)}; target: {_describe(target)}; the pipeline's time includes the proxy; times are "
                 f"training only (the per-epoch test evaluations, the same for every run, are left out)",
-                [
-                    "kept",
-                    "proxy s",
-                    "ranking s",
-                    "target s",
-                    "pipeline s",
-                    "all-data s",
-                    "speed-up (proxy pipeline)",
-                    "speed-up (random subset)",
-                    "proxy-selected acc",
-                    "random acc",
-                    "all-data acc",
-                    "vs all (points)",
-                    "vs random (points)",
-                    "seed sd (points)",
-                ],
-                [
-                    [
-                        f"{r['fraction']:.0%}",
-                        f"{r['proxy_s']:.1f}",
-                        f"{r['ranking_s']:.2f}",
-                        f"{r['target_s']:.1f}",
-                        f"{r['pipeline_s']:.1f}",
-                        f"{r['full_s']:.1f}",
-                        f"{r['speedup']:.2f}x",
-                        f"{r['random_speedup']:.2f}x",
-                        _spread(r["proxy_acc"]),
-                        _spread(r["random_acc"]),
-                        _spread(r["full_acc"]),
-                        f"{r['vs_full']:+.2f}",
-                        f"{r['vs_random']:+.2f}",
-                        f"{r['spread']:.2f}",
-                    ]
-                    for r in rows
-                ],
             )
         )
         if len(results) > 1:
