@@ -153,7 +153,9 @@ class CandidatePool:
         """:meth:`update` on checked input: distinct, in range, never labelled before."""
         self._is_labelled[new] = True
         self._labelled = np.union1d(self._labelled, new)
-        kept = self._candidates[~self._is_labelled[self._candidates]]
+        # Only the new examples can have become labelled: find them in the sorted candidates
+        # (O(batch log c)) instead of reading every candidate's flag at random places in n.
+        kept = _without(self._candidates, new[self._is_candidate[new]])
         self._is_candidate[new] = False
         if new.size:
             queries = np.ascontiguousarray(self.embeddings[new], dtype=np.float32)
@@ -164,7 +166,7 @@ class CandidatePool:
             found = np.unique(_first_k_per_row(ids, keep, self.k))
             fresh = found[~self._is_candidate[found] & ~self._is_labelled[found]]
             self._is_candidate[fresh] = True
-            kept = np.sort(np.concatenate([kept, fresh]))
+            kept = _merged(kept, fresh)
         self._candidates = kept
 
     @property
@@ -183,6 +185,20 @@ def _first_k_per_row(ids: np.ndarray, keep: np.ndarray, k: int) -> np.ndarray:
     """The first ``k`` kept entries of each row, flattened: neighbours_without_self without a Python loop."""
     rank = np.cumsum(keep, axis=1)  # 1-based position among the kept entries of its row
     return ids[keep & (rank <= k)]
+
+
+def _without(sorted_ids: np.ndarray, drop: np.ndarray) -> np.ndarray:
+    """``sorted_ids`` less ``drop`` (entries of it): one copy, no sort."""
+    if not drop.size:
+        return sorted_ids
+    return np.delete(sorted_ids, np.searchsorted(sorted_ids, drop))
+
+
+def _merged(sorted_ids: np.ndarray, fresh: np.ndarray) -> np.ndarray:
+    """Two disjoint sorted id arrays as one sorted array: a merge, not a sort of both."""
+    if not fresh.size:
+        return sorted_ids
+    return np.insert(sorted_ids, np.searchsorted(sorted_ids, fresh), fresh)
 
 
 def most_likely_positive(probs):

@@ -42,6 +42,23 @@ def test_incremental_updates_equal_a_rebuild(rng):
     assert np.array_equal(incremental.labelled, np.sort(order))
 
 
+def test_labelling_candidates_round_by_round_keeps_the_pool_sorted_and_equal_to_a_rebuild(rng):
+    # As in SEALS, each batch is drawn from the current candidates (the path that removes them
+    # by position in the sorted array), mixed with some non-candidates; flags and array agree.
+    X = rng.standard_normal((400, 4)).astype(np.float32)
+    pool = CandidatePool(build_index(X), X, 6).update([0, 1, 2])
+    labelled = [0, 1, 2]
+    for _ in range(12):
+        outside = np.setdiff1d(np.arange(400), np.concatenate([pool.candidates, labelled]))
+        batch = np.concatenate([rng.choice(pool.candidates, 4, replace=False), rng.choice(outside, 1)])
+        pool.update(batch)
+        labelled += batch.tolist()
+        assert np.array_equal(pool.candidates, np.flatnonzero(pool._is_candidate))
+        assert np.all(np.diff(pool.candidates) > 0)
+    assert pool.candidates.tolist() == brute_force_candidates(X, labelled, 6)
+    assert np.array_equal(pool.candidates, CandidatePool(build_index(X), X, 6).update(labelled).candidates)
+
+
 def test_self_match_is_removed_by_id_even_behind_a_duplicate():
     # Points 0 and 1 are identical: faiss may list 1 before 0 in 0's own row.
     X = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [5.0, 0.0]], dtype=np.float32)
