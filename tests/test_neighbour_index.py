@@ -56,3 +56,35 @@ def test_two_level_centroids_gives_exactly_nlist_cells(rng):
     x = np.concatenate([rng.standard_normal((900, 8)), 50 + rng.standard_normal((100, 8))]).astype(np.float32)
     for nlist in (1, 3, 17, 200, 1000):
         assert two_level_centroids(x, nlist).shape == (nlist, 8)
+
+
+def test_refine_reranks_the_codes_shortlist_exactly_and_nprobe_still_reaches_the_target(pool, capsys):
+    import gc
+
+    import faiss
+
+    index = build_index(pool, "ivfhnsw", refine=True, verbose=True)
+    gc.collect()  # the IVF inside has no other reference than the refine index's
+    assert "target 0.95 reached" in capsys.readouterr().out
+    ivf = faiss.extract_index_ivf(index)
+    assert ivf.nlist == ivfhnsw_nlist(len(pool)) and index.ntotal == ivf.ntotal == len(pool)
+    queries = pool[:100]
+    dist, ids = index.search(queries, 10)
+    exact = ((pool[ids] - queries[:, None, :]) ** 2).sum(-1)  # reranked: exact float32 distances, ascending
+    assert np.allclose(dist, exact, rtol=1e-4, atol=1e-5) and np.all(np.diff(dist, axis=1) >= 0)
+    assert np.array_equal(ids[:, 0], np.arange(100))  # each row is its own nearest, at distance 0
+    ivf.nprobe = int(ivf.nlist)  # every cell: what the codes miss, the exact rerank of 2k finds
+    truth = exact_neighbours(queries, [(0, pool)], 10)
+    assert recall_at(index, queries, truth) >= 0.99
+    approx = CandidatePool(index, pool, 10).update(np.arange(0, 3000, 300)).candidates
+    assert not np.isin(approx, np.arange(0, 3000, 300)).any()
+
+
+def test_refine_only_for_8_bit_codes(pool):
+    with pytest.raises(ValueError, match="8-bit codes"):
+        build_index(pool[:500], "ivf", refine=True)
+    with pytest.raises(ValueError, match="k_factor"):
+        build_index(pool[:500], "ivfsq", refine=True, k_factor=0.5)
+    import faiss
+
+    assert faiss.extract_index_ivf(build_index(pool[:2000], "ivfsq", refine=True, nprobe=3)).nprobe == 3
