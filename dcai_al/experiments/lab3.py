@@ -26,6 +26,8 @@ from ..acquisition import entropy
 from ..data import load_mnist1d, make_embedding_pool
 from ..models import TorchClassifier
 from ..seals import build_index, most_likely_positive, run_seals
+from ..seals_round import run_rounds
+from ..seals_round import seals_round as kit_round
 from . import Report, RunConfig, Table, cpu_threads
 
 D = 64
@@ -162,9 +164,17 @@ def seed_set(y, seed: int, n_pos: int = 5, n_neg: int = 95) -> np.ndarray:
     )
 
 
-def compare(X, y, X_test, y_test, *, score, rounds: int, k: int, seeds, index=None, progress=False) -> dict:
-    """SEALS, full scan and random selection with the same seed sets; histories per method."""
+def compare(
+    X, y, X_test, y_test, *, score, rounds: int, k: int, seeds, index=None, seals_round=None, progress=False
+) -> dict:
+    """SEALS, full scan and random selection with the same seed sets; histories per method.
+
+    Each SEALS round is a call of ``seals_round(index, embeddings, labelled, new_ids, candidates,
+    score, k, batch_size) -> (candidates, picks)`` (Lab 3's exercise; the kit's
+    :func:`dcai_al.seals_round.seals_round` when None), through :func:`dcai_al.seals_round.run_rounds`.
+    """
     runs = {"SEALS": [], "full scan": [], "random": []}
+    seals_round = kit_round if seals_round is None else seals_round
     index = build_index(X) if index is None else index
     with cpu_threads(1):  # a few hundred rows per fit: a second BLAS thread only stalls on a shared machine
         for s in tqdm(list(seeds), desc="seed sets", disable=not progress, leave=False):
@@ -175,7 +185,7 @@ def compare(X, y, X_test, y_test, *, score, rounds: int, k: int, seeds, index=No
 
             initial = seed_set(y, s)
             common = dict(labelled=initial, n_rounds=rounds, batch_size=10, k=k, X_test=X_test, y_test=y_test)
-            runs["SEALS"].append(run_seals(X, y, score=score, index=index, **common))
+            runs["SEALS"].append(run_rounds(X, y, round_fn=seals_round, score=score, index=index, **common))
             runs["full scan"].append(run_seals(X, y, score=score, restrict=False, **common))
             runs["random"].append(run_seals(X, y, score=random_score, restrict=False, **common))
     return runs
