@@ -14,6 +14,10 @@ settings, returned by :func:`write_kernelspec`)::
     subprocess.run([sys.executable, "-m", "nbgrader", "autograde", lab, "--student", student,
                     *info["args"]], cwd=course, env=env, check=True)
 
+:func:`write_command` runs any other command in the same sandbox and
+limits (the grader's trusted comparison serves a student's functions from a
+fresh process this way, :mod:`dcai_al.grading.trusted`).
+
 What the kernel sees
 --------------------
 A read-only, empty root holding only what the kernel needs, bound
@@ -92,6 +96,7 @@ __all__ = [
     "cut_outputs",
     "describe",
     "remove_stale_cgroups",
+    "write_command",
     "write_kernelspec",
 ]
 
@@ -238,7 +243,7 @@ def _bind_ro(path: Path, seen: set) -> list[str]:
     return ["--ro-bind-try", str(path), str(path)]
 
 
-def _bwrap_args(*, workdir: Path, runtime: Path, readonly: list[Path], limits: Limits) -> list[str]:
+def _bwrap_args(*, workdir: Path, runtime: Path | None, readonly: list[Path], limits: Limits) -> list[str]:
     seen: set = set()
     args = ["--unshare-all", "--die-with-parent", "--cap-drop", "ALL"]
     if _works("--unshare-user", "--disable-userns"):
@@ -261,7 +266,9 @@ def _bwrap_args(*, workdir: Path, runtime: Path, readonly: list[Path], limits: L
     python = [Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parents[1], Path(sys.prefix)]
     for path in [*python, _package_dir(), *readonly]:
         args += _bind_ro(path, seen)
-    args += ["--bind", str(runtime), str(runtime), "--bind", str(workdir), str(workdir)]
+    if runtime is not None:
+        args += ["--bind", str(runtime), str(runtime)]
+    args += ["--bind", str(workdir), str(workdir)]
     args += ["--chdir", str(workdir), "--remount-ro", "/"]
     return args
 
@@ -414,6 +421,72 @@ def write_kernelspec(
         "kernelspec": spec,
         "limits": describe(limits),
     }
+
+
+def write_command(
+    folder,
+    argv,
+    *,
+    workdir,
+    limits: Limits | None = None,
+    readonly=(),
+    pass_env=(),
+) -> list[str]:
+    """A command line that runs ``argv`` in the same sandbox and limits as the kernel of :func:`write_kernelspec`.
+
+    For a fresh process that must not share the kernel's state (the grader's
+    trusted comparison serves the student's functions this way). The same
+    read-only view, private ``/tmp``, namespaces, filtered environment,
+    rlimits and cgroups; no runtime folder (no sockets).
+
+    Parameters
+    ----------
+    folder : path
+        Gets the launcher's plan; outside ``workdir``.
+    argv : list of str
+        The command to run inside, e.g. ``[sys.executable, "-I", script, ...]``.
+    workdir : path
+        Its working directory and the only writable folder it sees besides
+        its private ``/tmp``.
+    limits, readonly, pass_env
+        As for :func:`write_kernelspec`.
+
+    Returns
+    -------
+    list of str
+        Run it with :mod:`subprocess`; its exit status is the command's.
+
+    Raises
+    ------
+    SandboxUnavailable
+        When bubblewrap is missing or cannot run here.
+    """
+    bwrap = _require()
+    folder = Path(folder).resolve()
+    workdir = Path(workdir).resolve()
+    limits = Limits() if limits is None else limits
+    if not isinstance(limits, Limits):
+        raise TypeError(f"limits must be a Limits; got {type(limits).__name__}.")
+    if workdir == folder or folder.is_relative_to(workdir) or workdir.is_relative_to(folder):
+        raise ValueError(f"folder {folder} and workdir {workdir} must not contain each other.")
+    argv = [str(a) for a in argv]
+    if not argv:
+        raise ValueError("argv must name a command.")
+    readonly = [Path(p).resolve() for p in readonly]
+    missing = [str(p) for p in readonly if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"readonly paths {missing} do not exist.")
+    pass_env = sorted({*PASS_ENV, *pass_env} - {"JPY_PARENT_PID"})
+    folder.mkdir(parents=True, exist_ok=True)
+    plan = {
+        "bwrap": [bwrap, *_bwrap_args(workdir=workdir, runtime=None, readonly=readonly, limits=limits)],
+        "command": argv,
+        "env": _sandbox_env(),
+        "pass_env": pass_env,
+        "limits": asdict(limits),
+    }
+    (folder / PLAN).write_text(json.dumps(plan, indent=1))
+    return [sys.executable, "-I", "-S", str(Path(__file__).resolve()), "run", str(folder / PLAN)]
 
 
 def describe(limits: Limits | None = None) -> dict:
@@ -595,12 +668,7 @@ def _set_rlimits(limits: dict) -> None:
 
 
 def _launch(plan_path: str, connection_file: str, extra: list[str]) -> None:
-    """Start the sandboxed kernel: filter the environment, set the limits, run bwrap.
-
-    Without cgroups, this process becomes ``bwrap``. With them, it stays as
-    bwrap's parent (``--die-with-parent``), forwards SIGTERM, and removes the
-    cgroups when the sandbox ends.
-    """
+    """Start the sandboxed kernel: check its connection file is in the runtime folder, then :func:`_start`."""
     plan = json.loads(Path(plan_path).read_text())
     runtime = Path(plan["runtime"])
     conn = Path(connection_file).resolve()
@@ -609,9 +677,19 @@ def _launch(plan_path: str, connection_file: str, extra: list[str]) -> None:
             f"dcai_al.sandbox: the connection file {conn} is not in {runtime}, which the sandbox sees. "
             f"Set KernelManager.connection_file inside it (write_kernelspec returns the flag in 'args')."
         )
+    _start(plan, [*plan["kernel"], str(conn), *extra])
+
+
+def _start(plan: dict, command: list[str]) -> None:
+    """Filter the environment, set the limits, run ``command`` in bwrap.
+
+    Without cgroups, this process becomes ``bwrap``. With them, it stays as
+    bwrap's parent (``--die-with-parent``), forwards SIGTERM, and removes the
+    cgroups when the sandbox ends.
+    """
     env = {k: os.environ[k] for k in plan["pass_env"] if k in os.environ}
     env.update(plan["env"])
-    argv = [*plan["bwrap"], "--", *plan["kernel"], str(conn), *extra]
+    argv = [*plan["bwrap"], "--", *command]
     groups = _make_cgroups(plan["limits"]) if plan.get("cgroups", True) else []
     if not groups:
         _set_rlimits(plan["limits"])
@@ -641,8 +719,14 @@ def _launch(plan_path: str, connection_file: str, extra: list[str]) -> None:
 def _main(argv: list[str]) -> None:
     if len(argv) >= 3 and argv[0] == "launch":
         _launch(argv[1], argv[2], argv[3:])
+    elif len(argv) == 2 and argv[0] == "run":
+        plan = json.loads(Path(argv[1]).read_text())
+        _start(plan, plan["command"])
     else:
-        sys.exit("usage: python -I -S sandbox.py launch PLAN.json CONNECTION_FILE [KERNEL_ARGS...]")
+        sys.exit(
+            "usage: python -I -S sandbox.py launch PLAN.json CONNECTION_FILE [KERNEL_ARGS...]\n"
+            "       python -I -S sandbox.py run PLAN.json"
+        )
 
 
 # ---------------------------------------------------------------- outputs

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -393,3 +394,46 @@ def test_without_bwrap_the_error_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setattr(sandbox, "_bwrap", lambda: None)
     with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install -y bubblewrap"):
         sandbox.write_kernelspec(tmp_path / "ks", workdir=tmp_path / "w")
+
+
+def test_a_sandboxed_command_gets_the_kernels_view_and_limits(course, tmp_path, monkeypatch):
+    """write_command (the trusted comparison's serving process): the same whitelist, namespaces and limits."""
+    monkeypatch.setenv("DCAI_AL_SECRET_TOKEN", "hunter2")
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "given.txt").write_text("from the grader")
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    probe = textwrap.dedent(
+        f"""
+        import json, os, resource, socket
+        from pathlib import Path
+        facts = {{"given": Path({str(inbox / "given.txt")!r}).read_text(), "pid": os.getpid()}}
+        facts["gradebook"] = os.path.exists({str(course / "gradebook.db")!r})
+        facts["solution"] = os.path.exists({str(course / "solutions")!r})
+        try:
+            Path({str(inbox / "planted.txt")!r}).write_text("x")
+            facts["inbox_writable"] = True
+        except OSError:
+            facts["inbox_writable"] = False
+        try:
+            socket.create_connection(("127.0.0.1", 22), timeout=1)
+            facts["network"] = True
+        except OSError:
+            facts["network"] = False
+        facts["token"] = os.environ.get("DCAI_AL_SECRET_TOKEN")
+        facts["memory"] = resource.getrlimit(resource.RLIMIT_DATA)[0]
+        Path("facts.json").write_text(json.dumps(facts))
+        """
+    )
+    limits = sandbox.Limits(memory=1 << 30)
+    argv = [sys.executable, "-I", "-c", probe]
+    command = sandbox.write_command(tmp_path / "box", argv, workdir=workdir, limits=limits, readonly=[inbox])
+    proc = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    facts = json.loads((workdir / "facts.json").read_text())
+    assert facts["given"] == "from the grader" and facts["inbox_writable"] is False
+    assert facts["gradebook"] is False and facts["solution"] is False
+    assert facts["network"] is False and facts["token"] is None
+    assert facts["pid"] <= 3 and facts["memory"] == 1 << 30
+    assert not (inbox / "planted.txt").exists()
