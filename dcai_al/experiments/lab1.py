@@ -1,11 +1,13 @@
 """Lab 1 experiment: passive vs active learning, then uncertainty sampling on digits.
 
-The pieces are plain functions that take the score or query function as an
+The pieces are plain functions that take the score, query or loop function as an
 argument, so the lab notebook runs them with the student's own functions and
 ``dcai-al run`` runs them with the kit's.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -13,8 +15,10 @@ from tqdm.auto import tqdm
 from .. import plotting
 from ..acquisition import SCORES, entropy, select_top
 from ..data import load_digits_pool, make_gaussian_line, make_threshold_pool
-from ..loop import labels_to_accuracy, run_strategies
+from ..loop import initial_labels, labels_to_accuracy
+from ..pool_loop import RandomScore, pool_based_loop
 from ..threshold import labels_to_reach, run_threshold_learner
+from ..validation import check_positive_int
 from . import Report, RunConfig, Table
 
 TOLERANCES = (0.01, 0.005, 0.002)
@@ -95,20 +99,128 @@ def _logistic(**params):
     return LogisticRegression(**params)
 
 
-def digits_curves(strategies: dict, n_seeds: int, n_rounds: int, *, seed: int = 0, progress=False):
-    """Accuracy vs labels on the digits pool for each strategy (logistic regression)."""
+#: The digits loop's settings: the first labelled set, and labels per round.
+DIGITS_INITIAL, DIGITS_BATCH = 20, 10
+
+
+class _RememberedFits:
+    """A logistic-regression factory whose models remember their fits by training data.
+
+    The curves refit on each prefix of a loop's order, and the loop itself has
+    already fitted those very rows in each round: a refit on the same rows, in
+    the same order, reuses that fit instead of training again. Other rows (a
+    loop that trains on its labelled set in another order) are simply fitted.
+    """
+
+    def __init__(self):
+        self.fits: dict = {}
+
+    def __call__(self):
+        return _RememberingModel(self.fits)
+
+
+class _RememberingModel:
+    def __init__(self, fits: dict):
+        self._fits = fits
+
+    def fit(self, X, y):
+        X, y = np.ascontiguousarray(X), np.ascontiguousarray(y)
+        key = (X.shape, X.dtype.str, y.dtype.str, hashlib.sha1(X.tobytes() + y.tobytes()).hexdigest())
+        if key not in self._fits:
+            self._fits[key] = _logistic(max_iter=500).fit(X, y)
+        self.model_ = self._fits[key]
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+def _loop_order(loop, name: str, order, labelled: np.ndarray, n: int, want: int) -> np.ndarray:
+    """The loop's answer as pool indices, or a ValueError that says what was wrong with it."""
+    try:
+        order = np.asarray(order)
+    except ValueError:
+        order = np.empty((0, 0))
+    who = f"{getattr(loop, '__name__', 'the loop')} (strategy {name!r})"
+    if order.ndim != 1 or order.size != want or (order.size and not np.issubdtype(order.dtype, np.integer)):
+        raise ValueError(
+            f"{who} should return {want} pool indices in one 1-D int array ({labelled.size} labelled, then "
+            f"{DIGITS_BATCH} per round); got shape {order.shape}, dtype {order.dtype}."
+        )
+    if not np.array_equal(order[: labelled.size], labelled):
+        raise ValueError(f"{who} should return the labelled indices it was given first, in the same order.")
+    if order.min() < 0 or order.max() >= n or np.unique(order).size != order.size:
+        raise ValueError(f"{who} returned an index twice or outside the pool of {n} points.")
+    return order.astype(np.int64)
+
+
+def digits_curves(
+    strategies: dict, n_seeds: int, n_rounds: int, *, loop=pool_based_loop, seed: int = 0, progress=False
+):
+    """Accuracy vs labels on the digits pool for each strategy, each run through ``loop``.
+
+    Each seed draws one first labelled set of :data:`DIGITS_INITIAL` pool
+    indices, shared by every strategy. ``loop`` labels :data:`DIGITS_BATCH`
+    points a round for ``n_rounds`` rounds, training logistic regression;
+    the curve is the test accuracy of logistic regression trained on each
+    prefix of the order it returns (the labelled set after each round).
+
+    Parameters
+    ----------
+    strategies : dict of str -> callable or "random"
+        ``score(probs) -> scores``; ``"random"`` is passive learning, a
+        :class:`~dcai_al.pool_loop.RandomScore` seeded by the run's seed.
+    n_seeds, n_rounds : int
+    loop : callable
+        ``loop(X, y, labelled, make_model, score, batch_size, n_rounds) ->
+        order``, as :func:`~dcai_al.pool_loop.pool_based_loop` (the default);
+        the lab passes the student's ``active_learning_loop``.
+    seed : int
+        The first seed (and the split's).
+    progress : bool
+        A tqdm bar over strategies x seeds.
+
+    Returns
+    -------
+    n_labelled : numpy.ndarray of shape (n_rounds + 1,)
+    accuracy : dict of str -> numpy.ndarray of shape (n_seeds, n_rounds + 1)
+    orders : dict of str -> list of numpy.ndarray
+        What the loop returned, one array per seed.
+    """
+    if not strategies:
+        raise ValueError("strategies is empty: give at least one name -> score function.")
+    if not callable(loop):
+        raise TypeError(f"loop must be a function like pool_based_loop, got {loop!r}.")
+    from threadpoolctl import threadpool_limits
+
+    n_rounds = check_positive_int(n_rounds, "n_rounds", minimum=0)
     split = load_digits_pool(seed=seed)
-    return run_strategies(
-        _logistic(max_iter=500),
-        split,
-        strategies,
-        seeds=range(seed, seed + n_seeds),
-        n_initial=20,
-        batch_size=10,
-        n_rounds=n_rounds,
-        progress=progress,
-        desc="digits: strategies x seeds",
-    )
+    n_labelled = DIGITS_INITIAL + DIGITS_BATCH * np.arange(n_rounds + 1)
+    accuracy = {name: [] for name in strategies}
+    orders = {name: [] for name in strategies}
+    bar = tqdm(total=len(strategies) * n_seeds, desc="digits: strategies x seeds", disable=not progress)
+    # One BLAS thread: a fit on 200 rows gains nothing from a second, and stalls when another process holds a core.
+    with threadpool_limits(1):
+        for s in range(seed, seed + n_seeds):
+            labelled = initial_labels(split.y_pool, DIGITS_INITIAL, s)
+            for name, score in strategies.items():
+                score = RandomScore(s) if isinstance(score, str) and score == "random" else score
+                make_model = _RememberedFits()
+                order = loop(split.X_pool, split.y_pool, labelled.copy(), make_model, score, DIGITS_BATCH, n_rounds)
+                order = _loop_order(loop, name, order, labelled, len(split.y_pool), int(n_labelled[-1]))
+                curve = []
+                for m in n_labelled:
+                    model = make_model().fit(split.X_pool[order[:m]], split.y_pool[order[:m]])
+                    curve.append(float(np.mean(model.predict(split.X_test) == split.y_test)))
+                accuracy[name].append(curve)
+                orders[name].append(order)
+                bar.update()
+    bar.close()
+    return n_labelled, {name: np.array(runs) for name, runs in accuracy.items()}, orders
 
 
 def efficiency_table(n_labelled, accuracy: dict) -> Table:
