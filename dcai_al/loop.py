@@ -159,8 +159,9 @@ class ScoreSelector:
 
     def select(self, model, X_pool, labelled, unlabelled, batch_size, rng):
         n_classes = self.n_classes if self.n_classes is not None else len(model.classes_)
-        if unlabelled.size > len(X_pool) // 2:
-            # Most of the pool: score it in place and pass the labelled to select_top, rather than copy its rows.
+        if unlabelled.size > len(X_pool) // 2 and unlabelled.size + len(labelled) == len(X_pool):
+            # All the unlabelled and most of the pool: score it in place and pass the labelled to select_top,
+            # rather than copy its rows. A restricted choice (SEALS's candidates) always takes the copy.
             scores = np.asarray(self.score(class_probabilities(model, X_pool, n_classes)))
             return select_top(scores, batch_size, labelled=labelled)
         scores = np.asarray(self.score(class_probabilities(model, X_pool[unlabelled], n_classes)))

@@ -130,3 +130,16 @@ def test_one_loop_runs_seals_around_any_selector_and_picks_only_candidates():
         replay.update(picked)
     assert h.n_labelled.tolist() == [10, 15, 20, 25, 30] and h.selection_seconds.shape == (4,)
     assert h.positives[0] == 3 and h.accuracy.size == 0  # no test set given: no accuracy recorded
+
+
+def test_a_score_selector_given_a_restricted_choice_picks_only_from_it_even_when_it_is_most_of_the_pool():
+    from dcai_al.loop import ScoreSelector
+
+    X = np.linspace(0, 1, 40)[:, None]
+    model = LogisticRegression().fit(X[[0, 39]], [0, 1])
+    labelled = np.array([0, 39])
+    choose_from = np.r_[1:12, 26:39]  # 24 of 40 rows, without the most uncertain ones (near x = 0.5)
+    picks = ScoreSelector(entropy).select(model, X, labelled, choose_from, 5, np.random.default_rng(0))
+    assert set(picks.tolist()) <= set(choose_from.tolist()), picks
+    everything = np.setdiff1d(np.arange(40), labelled)
+    assert ScoreSelector(entropy).select(model, X, labelled, everything, 5, None).tolist() != picks.tolist()
