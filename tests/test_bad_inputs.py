@@ -297,7 +297,7 @@ CASES = [
         ["title"],
     ),
     # --- checks, classroom, grading, config
-    ("checks", "a value instead of a function", lambda: checks.check_entropy(P), checks.CheckFailed, ["function"]),
+    ("checks", "a value instead of a function", lambda: checks.check("entropy", P), checks.CheckFailed, ["function"]),
     ("classroom", "an unknown lab", lambda: classroom.students("lab9"), ValueError, ["lab9"]),
     (
         "grading",
