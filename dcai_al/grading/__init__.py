@@ -324,7 +324,9 @@ def autograde(
 
 
 def _fingerprint(config: str, sources: dict, settings: dict) -> str:
-    text = json.dumps([__version__, config, sources, settings], sort_keys=True)
+    from .trusted import VERSION  # a new trusted comparison regrades every notebook
+
+    text = json.dumps([__version__, config, sources, settings, {"trusted": VERSION}], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -11,7 +11,10 @@ each run writes anew:
   missing, an empty score unless graded, and whether the student's kernel
   ran in the sandbox;
 - ``cells.csv``: one row per graded test cell, with its failure message;
-- ``problems.csv``: what went wrong or was repaired, and what to do.
+- ``problems.csv``: what went wrong or was repaired, and what to do;
+  also each test cell where the notebook's own test scored otherwise than
+  the trusted comparison (:mod:`dcai_al.grading.trusted`), whose score the
+  gradebook and the CSVs hold.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import warnings
 from pathlib import Path
 
 from .collect import REPAIRED, Problem
+from .trusted import ACTION as TRUSTED
 
 __all__ = [
     "MANIFEST",
@@ -138,6 +142,7 @@ def all_problems(records: dict, problems) -> list:
         if record["status"] == "failed":
             found.append(Problem(student, lab, record["problem"], record["action"]))
         found.extend(Problem(student, lab, note, REPAIRED, graded=True) for note in record["notes"])
+        found.extend(Problem(student, lab, text, TRUSTED, graded=True) for text in record.get("disagreements", []))
     return found
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .. import sandbox
 from ..config import QUICK_ENV
+from . import trusted
 from .collect import Ungradable, repair_notebook
 from .feedback import EXPERIMENT_TAG, for_student
 
@@ -161,6 +162,46 @@ def _grades(db_url: str, lab: str, student: str) -> list[dict]:
         return sorted(rows, key=lambda r: (r["notebook"], r["name"]))
 
 
+def _trusted(result: dict, notebook, full, course: Path, db_url: str, task: dict, limit: float, env: dict) -> None:
+    """Score the records' test cells by the trusted comparison: in the gradebook, the result and the notebook.
+
+    Where the notebook's own test cell scored otherwise, the result's
+    ``disagreements`` say so (problems.csv), the cell's message is the
+    comparison's, and the graded notebook's test cell gets a note, so the
+    student's feedback says why its score is not what the notebook showed.
+    """
+    lab, student = result["lab"], result["student"]
+    limits = sandbox.Limits(**task.get("limits", {}))
+    found, info = trusted.compare(
+        notebook, lab, [g["name"] for g in result["grades"]], course / "trusted",
+        sandboxed=bool(task.get("sandbox", True)), limits=limits, timeout=limit, env=env,
+    )  # fmt: skip
+    result["trusted"] = {"status": info["status"], "verdicts": trusted.verdicts(found)}
+    if not found:
+        return
+    notebooks = {g["name"]: g["notebook"] for g in result["grades"]}
+    found = [v for v in found if v.test_cell in notebooks]
+    disagree = trusted.disagreements(result["grades"], found)
+    trusted.apply(db_url, lab, student, found, notebooks)
+    result["grades"] = _grades(db_url, lab, student)
+    result["disagreements"] = [d["problem"] for d in disagree]
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in full.cells if c.cell_type == "code"}
+    for d in disagree:
+        if d["trusted"] < d["points"]:
+            result["messages"][d["cell"]] = d["message"]
+            note = f"the grader's own comparison gave {d['trusted']:g} of {d['points']:g} points: {d['message']}"
+        else:
+            note = f"the grader's own comparison found every case right: {d['points']:g} of {d['points']:g} points"
+            said = result["messages"].get(d["cell"], "")
+            result["messages"][d["cell"]] = f"(the notebook's test failed; the trusted comparison passed) {said}"
+        cell = cells.get(d["cell"])
+        if cell is not None:
+            import nbformat
+
+            text = f"[grader] This cell's grade is not what the notebook showed: {note}\n"
+            cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=text))
+
+
 def grade_submission(task: dict) -> dict:
     """Autograde one notebook in a scratch course and return the results as plain data.
 
@@ -172,8 +213,11 @@ def grade_submission(task: dict) -> dict:
         template gradebook, bytes), ``config`` (the course's
         ``nbgrader_config.py`` text), ``quick`` (bool), ``timeout``
         (seconds per cell, or None for the course's), ``sandbox`` (bool:
-        run the kernel in :mod:`dcai_al.sandbox`) and ``limits`` (keyword
-        arguments of :class:`dcai_al.sandbox.Limits`).
+        run the kernel in :mod:`dcai_al.sandbox`), ``limits`` (keyword
+        arguments of :class:`dcai_al.sandbox.Limits`) and ``trusted`` (bool,
+        default True: score the exercise records' test cells by the trusted
+        comparison of :mod:`dcai_al.grading.trusted`, run in the sandbox when
+        ``sandbox`` is).
 
     Returns
     -------
@@ -181,7 +225,9 @@ def grade_submission(task: dict) -> dict:
         ``status`` ("graded" or "failed"), ``grades`` (one dict per graded
         cell), ``messages`` (grade id -> failure message), ``notes`` (repairs,
         for problems.csv), ``problem`` and ``action`` (when failed),
-        ``autograded`` and ``feedback`` (bytes, or None), ``seconds``.
+        ``autograded`` and ``feedback`` (bytes, or None), ``seconds``;
+        with ``trusted``, also ``trusted`` (the serve step's status and each
+        verdict) and ``disagreements`` (lines for problems.csv).
     """
     from nbgrader.apps import NbGraderAPI
 
@@ -189,7 +235,7 @@ def grade_submission(task: dict) -> dict:
     student, lab = task["student"], task["lab"]
     result = {"student": student, "lab": lab, "status": "failed", "grades": [], "messages": {}, "notes": []}
     result["sandboxed"] = bool(task.get("sandbox", True))
-    result.update(problem=None, action=None, autograded=None, feedback=None)
+    result.update(problem=None, action=None, autograded=None, feedback=None, disagreements=[])
     try:
         notebook, notes = repair_notebook(task["notebook"], task["release"], task["source"])
     except Ungradable as exc:
@@ -235,6 +281,9 @@ def grade_submission(task: dict) -> dict:
             result["notes"].append(f"outputs over 1 MB were cut in {len(cut)} cell(s) (cells {cut})")
         result["grades"] = _grades(config.CourseDirectory.db_url, lab, student)
         result["messages"] = _messages(full)
+        if task.get("trusted", True):
+            serve_env = {k: v for k, v in env.items() if k in ("MPLBACKEND", QUICK_ENV)}
+            _trusted(result, notebook, full, course, config.CourseDirectory.db_url, task, limit, serve_env)
         # nbgrader renders feedback from autograded/: give it the student's copy, keep the full one.
         autograded.chmod(0o644)
         nbformat.write(nbformat.from_dict(for_student(full)), autograded)
