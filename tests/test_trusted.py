@@ -272,3 +272,16 @@ def test_a_patched_numpy_with_wrong_answers_earns_nothing(lab1):
     result = _attack(lab1, "patches-numpy", nb)
     assert sum(_scores(result).values()) == 0
     assert _problems(result), "the notebook's own tests gave points: problems.csv must say so"
+
+
+def test_the_kits_reference_earns_nothing_even_with_the_live_check_disabled(lab1, tmp_path):
+    """The serving process runs its own copy of the "your own implementation" check, taken before any answer ran."""
+    cheat = (
+        "from dcai_al.acquisition import entropy\n"
+        "checks._uses_kit_subject = lambda fn: None\n"
+        "checks._subject_modules = lambda: ()\n"
+    )
+    found, info = trusted.compare(_set(lab1["class"]["full"], "entropy", cheat), LAB1, ["test_entropy"], tmp_path,
+                                  sandboxed=SANDBOX)  # fmt: skip
+    assert info["status"] == "ok", info["log"]
+    assert found[0].score == 0 and "your own implementation" in found[0].message

@@ -113,6 +113,24 @@ def _call(fn, args, limit: float, same):
     return out, None
 
 
+def _frozen(module) -> dict:
+    """A copy of ``module``'s namespace whose functions look their globals up in that copy.
+
+    So an answer cell that rebinds a name in the live module (``checks._subject_modules = ...``)
+    does not change the checks this script runs. (Patching what the copy shares, numpy or builtins, still
+    reaches them: the student's code runs in this process, and INSTRUCTORS.md says what that allows.)
+    """
+    import types
+
+    namespace = dict(vars(module))
+    for key, value in list(namespace.items()):
+        if isinstance(value, types.FunctionType) and value.__module__ == module.__name__:
+            copy_ = types.FunctionType(value.__code__, namespace, value.__name__, value.__defaults__, value.__closure__)
+            copy_.__kwdefaults__ = value.__kwdefaults__
+            namespace[key] = copy_
+    return namespace
+
+
 def _write(outbox: Path, index: int, report: dict, arrays: dict, np) -> None:
     """Write one exercise's files, each through a temporary name, so a crash leaves none half written."""
     with open(outbox / f".{index}.npz", "wb") as f:
@@ -131,12 +149,13 @@ def main(inbox: Path, outbox: Path) -> None:
 
     from dcai_al import checks  # taken before any student code runs, as the notebook's test cell would
 
-    uses_kit, same = checks._uses_kit_subject, checks._same
+    kit = _frozen(checks)
     if task.get("subjects"):
         # The grader's list of the references' modules: finding it here would import every lab's records
         # (torch among them), seconds per notebook, for names the grader already knows.
         subjects = tuple(task["subjects"])
-        checks._subject_modules = lambda: subjects
+        kit["_subject_modules"] = lambda: subjects
+    uses_kit, same = kit["_uses_kit_subject"], kit["_same"]
     import importlib
 
     prepares = {}
