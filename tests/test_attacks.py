@@ -9,15 +9,17 @@ pointed only at this test's temporary folders and at the kit's own files,
 which are hashed before and after.
 
 The sandbox cannot stop tampering inside the student's own process (an
-IPython input transformer, a patched numpy): those tests say what must hold
-once the trusted comparison of issue 15 decides the score, and are strict
-xfails until then.
+IPython input transformer, a patched numpy, a monkeypatched check): the
+trusted comparison (:mod:`dcai_al.grading.trusted`) decides those scores
+outside it, so each earns what its honest answers deserve, and problems.csv
+names the test cells where the notebook's own tests said otherwise.
 """
 
 import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,7 +30,9 @@ import psutil
 import pytest
 
 from dcai_al import sandbox
-from dcai_al.classroom import write_class
+from dcai_al.classroom import discrepancies, expected_scores, graded_cells, students, write_class
+from dcai_al.exercises import for_lab
+from dcai_al.grading import GradeRow
 
 pytestmark = pytest.mark.skipif(
     not sandbox.available(),
@@ -39,9 +43,6 @@ REPO = Path(__file__).resolve().parents[1]
 KIT = REPO / "dcai_al"
 LAB1 = "lab1-passive-vs-active"
 BIN = Path(sys.executable).parent
-NEEDS_TRUSTED_COMPARISON = pytest.mark.xfail(
-    strict=True, reason="needs the trusted comparison of issue 15: the score is still decided in the student's process"
-)
 
 # Every attack starts with this: it prints what it found as one JSON line that the graded notebook keeps.
 REPORT = """
@@ -241,6 +242,30 @@ get_ipython().input_transformers_post.append(lambda lines: ["pass\\n"])
 _report(transformer=True)
 """
 
+# A wrong entropy, hidden from both of its test cell's checks: the visible one is a no-op, and the hidden block's
+# fresh import of the kit gets a fake dcai_al.checks from a finder put first on sys.meta_path.
+PATCHES_CHECK = """
+def entropy(probs):
+    return np.zeros(len(probs))
+
+import importlib.abc as _abc, importlib.util as _util, sys as _sys, types as _types
+
+checks.check = lambda *args, **kwargs: None
+
+class _Fake(_abc.MetaPathFinder, _abc.Loader):
+    def find_spec(self, name, path, target=None):
+        return _util.spec_from_loader(name, self) if name == "dcai_al.checks" else None
+    def create_module(self, spec):
+        module = _types.ModuleType(spec.name)
+        module.check = module.check_hidden = lambda *args, **kwargs: None
+        return module
+    def exec_module(self, module):
+        pass
+
+_sys.meta_path.insert(0, _Fake())
+_report(patched_check=True)
+"""
+
 WRONG_ANSWERS = {
     "binary_search_query": "def binary_search_query(x, lo, hi):\n    return 0\n",
     "entropy": "def entropy(probs):\n    return np.zeros(len(probs))\n",
@@ -271,9 +296,20 @@ ATTACKS = {  # student -> (answers they start from, the answer cell extended, th
     "leaves-symlinks": ("full", "margin", LEAVES_SYMLINKS),
     "transforms-input": ("blank", "binary_search_query", TRANSFORMS_INPUT),
     "patches-numpy": ("wrong", "binary_search_query", PATCHES_NUMPY),
+    "patches-check": ("full", "entropy", PATCHES_CHECK),  # its entropy is wrong: test_entropy's points fewer
 }
+IN_PROCESS = ("transforms-input", "patches-numpy", "patches-check")  # what only the trusted comparison stops
 CANARIES = ("canary.txt", "canary-mode.txt")  # the instructor's own files, beside submitted/
-DESERVED = {"full": 11, "mistakes-a": 6, "blank": 0, "wrong": 0}
+# Every other graded function answers None ("Did you forget a return?"): wrong, whatever numpy says.
+WRONG_ANSWERS.update(
+    {r.name: f"def {r.name}{r.signature}:\n    return None\n" for r in for_lab(LAB1) if r.name not in WRONG_ANSWERS}
+)
+POINTS = graded_cells(json.loads((REPO / "labs" / LAB1 / f"{LAB1}.ipynb").read_text()))
+MISTAKES_A = next(s for s in students(LAB1) if s.name == "mistakes-a")
+FULL = sum(POINTS.values())
+# mistakes-a: an upper bound (a cell left unjudged, right but calling a wrong answer, may score either way)
+DESERVED = {"full": FULL, "mistakes-a": sum(v if v is not None else POINTS[g] for g, v in
+            expected_scores(MISTAKES_A, POINTS).items()), "blank": 0, "wrong": 0}  # fmt: skip
 
 
 def _sh(command: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -393,15 +429,19 @@ def test_the_class_is_graded_in_one_run_that_finishes(graded):
 
 
 def test_every_honest_student_gets_their_score_whatever_the_attackers_did(graded):
-    assert _score(graded, "full") == 11
-    assert _score(graded, "mistakes-a") == 6
+    assert _score(graded, "full") == FULL
+    cells = _table(graded["home"] / "grading" / "cells.csv")
+    rows = [GradeRow(r["student_id"], r["assignment"], r["problem"], float(r["score"]), float(r["max_score"]),
+                     r["message"]) for r in cells if r["student_id"] == "mistakes-a"]  # fmt: skip
+    assert not discrepancies(MISTAKES_A, rows, POINTS)
     assert not _problems(graded, "full") and not _problems(graded, "mistakes-a")
 
 
-@pytest.mark.parametrize("student", [s for s in ATTACKS if s not in ("transforms-input", "patches-numpy")])
+@pytest.mark.parametrize("student", list(ATTACKS))
 def test_no_attacker_earns_more_than_their_honest_answers(graded, student):
     base = ATTACKS[student][0]
-    assert _score(graded, student) <= DESERVED[base]
+    deserved = DESERVED[base] - (POINTS["test_entropy"] if student == "patches-check" else 0)
+    assert _score(graded, student) <= deserved
 
 
 def test_the_submissions_the_kit_and_the_instructors_files_are_byte_identical(graded):
@@ -435,7 +475,7 @@ def test_2_no_gradebook_is_within_reach_to_set_scores(graded):
     venv = str(Path(sys.prefix).resolve())
     assert [db for db in found["gradebooks"] if not db.startswith(venv)] == []
     assert all(isinstance(result, str) for result in found["changed"].values()), found["changed"]
-    assert _score(graded, "sets-scores") == 11
+    assert _score(graded, "sets-scores") == FULL
 
 
 def test_3_no_other_students_files_are_within_reach_to_delete(graded):
@@ -445,7 +485,7 @@ def test_3_no_other_students_files_are_within_reach_to_delete(graded):
         assert _graded_notebook(graded, student).is_file(), f"{student}'s graded notebook is missing"
         page = graded["home"] / "grading" / "feedback" / student / LAB1 / f"{LAB1}.html"
         assert page.is_file(), f"{student}'s feedback page is missing"
-    assert _score(graded, "deletes-others") == 11
+    assert _score(graded, "deletes-others") == FULL
 
 
 def test_4_proc_shows_no_grading_process_and_the_instructors_folder_is_out_of_reach(graded):
@@ -457,14 +497,14 @@ def test_4_proc_shows_no_grading_process_and_the_instructors_folder_is_out_of_re
     assert found["processes"] <= 4, "the sandbox's /proc shows only its own few processes"
     assert (graded["home"] / "canary.txt").is_file()
     assert (graded["home"] / "submitted" / "full" / LAB1 / f"{LAB1}.ipynb").is_file()
-    assert _score(graded, "walks-proc") == 11
+    assert _score(graded, "walks-proc") == FULL
 
 
 def test_5_the_installed_kit_and_environment_cannot_be_opened_for_writing(graded):
     found = _report(graded, "patches-kit")
     assert found["opened"] and all(outcome != "opened" for outcome in found["opened"].values()), found["opened"]
     assert not any(p.name.startswith("zz") and "attack" in p.name for p in KIT.iterdir())
-    assert _score(graded, "patches-kit") == 11
+    assert _score(graded, "patches-kit") == FULL
 
 
 def test_6_a_memory_hog_is_stopped_at_its_limit_and_its_other_answers_are_graded(graded):
@@ -473,7 +513,7 @@ def test_6_a_memory_hog_is_stopped_at_its_limit_and_its_other_answers_are_graded
         found = _report(graded, "hogs-memory")
         assert found["bytearray"] == found["np.ones"] == found["touched"] == "MemoryError", found
         assert found["touched_mb"] <= sandbox.Limits().memory / 2**20, found
-        assert float(row["score"]) == 11  # margin was defined before the hog ran
+        assert float(row["score"]) == FULL  # margin was defined before the hog ran
     else:  # the memory cgroup killed the kernel: that student alone fails, and says why
         assert any("kernel died" in p for p in _problems(graded, "hogs-memory")), _problems(graded, "hogs-memory")
 
@@ -482,7 +522,7 @@ def test_7_a_process_started_in_a_new_session_dies_with_the_sandbox(graded):
     found = _report(graded, "leaves-a-process")
     assert found["pid"] > 0
     assert not [p for p in graded["left"] if "sleep 300" in p]
-    assert _score(graded, "leaves-a-process") == 11
+    assert _score(graded, "leaves-a-process") == FULL
 
 
 def test_8_a_flood_of_output_is_cut_and_the_cut_is_noted(graded):
@@ -492,13 +532,13 @@ def test_8_a_flood_of_output_is_cut_and_the_cut_is_noted(graded):
     assert _graded_notebook(graded, "floods").stat().st_size < 1_200_000
     assert page.stat().st_size < 1_200_000
     assert any("cut" in p for p in _problems(graded, "floods")), _problems(graded, "floods")
-    assert _score(graded, "floods") == 11
+    assert _score(graded, "floods") == FULL
 
 
 def test_9_killing_its_parent_is_harmless_in_the_sandbox(graded):
     found = _report(graded, "kills-parent")
     assert found["survived"] is True
-    assert _score(graded, "kills-parent") == 11
+    assert _score(graded, "kills-parent") == FULL
     assert not _problems(graded, "kills-parent")
 
 
@@ -508,23 +548,36 @@ def test_10_symlinks_left_in_its_folder_lead_the_grader_to_no_file_of_the_instru
     for name, (data, mode) in graded["before"]["canaries"].items():
         assert (graded["home"] / name).read_bytes() == data, f"the grader wrote through a symlink to {name}"
         assert (graded["home"] / name).stat().st_mode == mode, f"the grader chmodded {name} through a symlink"
-    assert _score(graded, "leaves-symlinks") == 11
+    assert _score(graded, "leaves-symlinks") == FULL
 
 
-# --- tampering inside the student's own process: only the trusted comparison can stop it ---------
-def test_what_in_process_tampering_earns_today(graded):
-    """Not a specification: the numbers the two xfail tests below are about, printed with -s."""
-    for student in ("transforms-input", "patches-numpy"):
-        print(f"{student} earns {_score(graded, student):g} of 11 with answers that deserve 0")
+# --- tampering inside the student's own process: the trusted comparison decides the score -----------
+def _disagreements(graded, student: str) -> list[str]:
+    return [p for p in _problems(graded, student) if "the trusted comparison" in p]
 
 
-@NEEDS_TRUSTED_COMPARISON
 def test_an_input_transformer_that_skips_the_tests_earns_nothing(graded):
     assert _report(graded, "transforms-input")["transformer"] is True
     assert _score(graded, "transforms-input") == 0
+    # every test cell became `pass` and passed in the notebook: problems.csv says so, cell by cell
+    said = [re.match(r"test_\w+: the notebook's test said (\S+)/(\S+), the trusted comparison 0/", p) for p in
+            _disagreements(graded, "transforms-input")]  # fmt: skip
+    assert said and all(m and m[1] == m[2] for m in said), _disagreements(graded, "transforms-input")
 
 
-@NEEDS_TRUSTED_COMPARISON
 def test_a_patched_numpy_with_all_wrong_answers_earns_nothing(graded):
     assert _report(graded, "patches-numpy")["patched"] is True
     assert _score(graded, "patches-numpy") == 0
+    assert _disagreements(graded, "patches-numpy"), "the notebook's own tests gave points: problems.csv must say so"
+
+
+def test_a_monkeypatched_check_earns_nothing_for_its_wrong_answer(graded):
+    assert _report(graded, "patches-check")["patched_check"] is True
+    assert _score(graded, "patches-check") == FULL - POINTS["test_entropy"]
+    [said] = _disagreements(graded, "patches-check")
+    assert said.startswith("test_entropy: the notebook's test said 3/3, the trusted comparison 0/3"), said
+
+
+def test_honest_students_and_untampered_attackers_show_no_disagreement(graded):
+    for student in ["full", "mistakes-a", *[s for s in ATTACKS if s not in IN_PROCESS]]:
+        assert not _disagreements(graded, student), (student, _disagreements(graded, student))
