@@ -149,20 +149,27 @@ def _uses_closure(records: list[Exercise], name: str) -> set[str]:
     return seen
 
 
-def students(lab: str) -> list[Student]:
+#: Typical mistakes per exercise that a rehearsal hands in by default; ``dcai-al exercises`` checks them all.
+REHEARSED_MISTAKES = 2
+
+
+def students(lab: str, *, every_mistake: bool = False) -> list[Student]:
     """The simulated class of ``lab``, drawn from its exercise records.
 
     ``full`` hands in the solutions, ``blank`` the release untouched, and the
-    ``tamperer`` edits the test cells. ``mistakes-*`` make each record's typical
-    mistakes, ``misbehaving-*`` loop forever or crash, and ``cheating-*`` hand in
-    the kit's reference or patch the visible check to hide a mistake.
+    ``tamperer`` edits the test cells. ``mistakes-*`` make each record's first
+    :data:`REHEARSED_MISTAKES` typical mistakes (all of them with
+    ``every_mistake``), ``misbehaving-*`` loop forever or crash, and
+    ``cheating-*`` hand in the kit's reference or patch the visible check to
+    hide a mistake.
     """
     from .exercises import for_lab
 
     records = for_lab(lab)  # raises ValueError naming the labs for an unknown one
+    depth = max(len(r.mistakes) for r in records) if every_mistake else REHEARSED_MISTAKES
     mistakes = [
         [_Slip(r, m.code, m.says, f"{r.name}: {m.story}") for r in records for m in r.mistakes[i : i + 1]]
-        for i in range(max(len(r.mistakes) for r in records))
+        for i in range(depth)
     ]
     generic = {r.name: _generic_slips(r) for r in records}
     misbehaving = [[generic[r.name][("loops", "crashes")[i % 2]] for i, r in enumerate(records)]]
@@ -231,7 +238,7 @@ def _submission(release: dict, answers: dict[str, str], student: Student) -> dic
     return nb
 
 
-def write_class(lab: str, submissions_dir, *, release_dir, solutions_dir) -> list[Student]:
+def write_class(lab: str, submissions_dir, *, release_dir, solutions_dir, every_mistake: bool = False) -> list[Student]:
     """Write the simulated class of ``lab`` as ``<student>/<lab>/<lab>.ipynb`` under ``submissions_dir``.
 
     Parameters
@@ -242,6 +249,8 @@ def write_class(lab: str, submissions_dir, *, release_dir, solutions_dir) -> lis
         Where to write the class (laid out as nbgrader's ``submitted/``).
     release_dir, solutions_dir : path
         Folders holding ``<lab>/<lab>.ipynb``: the student and the instructor version.
+    every_mistake : bool
+        Hand in every typical mistake of every record, not only the first ones.
 
     Returns
     -------
@@ -250,7 +259,7 @@ def write_class(lab: str, submissions_dir, *, release_dir, solutions_dir) -> lis
     """
     release = _load(Path(release_dir) / lab / f"{lab}.ipynb")
     answers = _answers(_load(Path(solutions_dir) / lab / f"{lab}.ipynb"))
-    written = students(lab)
+    written = students(lab, every_mistake=every_mistake)
     for student in written:
         folder = Path(submissions_dir) / student.name / lab
         folder.mkdir(parents=True, exist_ok=True)
@@ -306,7 +315,7 @@ def discrepancies(student: Student, rows, points: dict[str, float]) -> list[str]
     return problems
 
 
-def rehearse(labs=None, *, root=None, timeout: int | None = None, out=None):
+def rehearse(labs=None, *, root=None, timeout: int | None = None, out=None, every_mistake: bool = False):
     """Write each lab's simulated class, autograde it with nbgrader, and judge the grades.
 
     Parameters
@@ -319,6 +328,8 @@ def rehearse(labs=None, *, root=None, timeout: int | None = None, out=None):
         nbgrader's per-cell time limit in seconds.
     out : path, optional
         Where :func:`dcai_al.grading.autograde` writes ``grades.csv`` and ``feedback/``.
+    every_mistake : bool
+        Hand in every typical mistake (a longer class), not only each record's first ones.
 
     Returns
     -------
@@ -333,7 +344,9 @@ def rehearse(labs=None, *, root=None, timeout: int | None = None, out=None):
     with tempfile.TemporaryDirectory(prefix="dcai-al-class-") as tmp:
         submitted = Path(tmp) / "submitted"
         written = {
-            lab: write_class(lab, submitted, release_dir=root / "labs", solutions_dir=root / "solutions")
+            lab: write_class(
+                lab, submitted, release_dir=root / "labs", solutions_dir=root / "solutions", every_mistake=every_mistake
+            )
             for lab in labs
         }
         rows = autograde(submitted, root=root, timeout=timeout, out=out).rows

@@ -78,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     rehearse.add_argument("names", nargs="*", help="assignments (default: all)")
     rehearse.add_argument("--timeout", type=int, default=None, help="per-cell time limit in seconds")
     rehearse.add_argument("--out", type=Path, default=None, help="write grades.csv and feedback/ here")
+    rehearse.add_argument(
+        "--every-mistake", action="store_true", help="hand in every typical mistake, not each exercise's first two"
+    )
 
     exercises = sub.add_parser(
         "exercises", help="list each lab's graded functions and which visible case catches each typical mistake"
@@ -162,7 +165,8 @@ def main(argv=None) -> int:
         from .classroom import rehearse
         from .grading import score_table
 
-        rows, problems = rehearse(args.names or None, timeout=args.timeout, out=args.out)
+        every = args.every_mistake
+        rows, problems = rehearse(args.names or None, timeout=args.timeout, out=args.out, every_mistake=every)
         for lab in sorted({r.assignment for r in rows}):
             print(f"{lab}\n{score_table([r for r in rows if r.assignment == lab])}\n")
         if problems:
