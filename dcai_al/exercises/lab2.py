@@ -16,6 +16,7 @@ from ..acquisition import select_top
 from ..diversity import coverage_radius, k_center_greedy
 from .answers import INDICES, NUMBER, vector
 from .record import Answer, Case, Exercise, Hint, Mistake
+from .ties import MANY_TIES, stable_hint, ties_misordered
 
 LAB = "lab2-batch-diversity"
 
@@ -28,28 +29,13 @@ def reference_top_j(scores, batch_size, labelled):
     return select_top(scores, batch_size, labelled=labelled)
 
 
-#: 18 tied scores among 24: numpy's default argsort orders ties arbitrarily beyond 16 elements,
-#: so an answer without kind="stable" passes small cases and fails here.
-MANY_TIES = [0.3] * 4 + [0.7] * 18 + [0.3] * 2
-
-_STABLE_HINT = (
-    "the right scores, with ties in the wrong order: ties go to the lower index. np.argsort's default "
-    "(quicksort) is not stable beyond 16 elements; use np.argsort(-scores, kind='stable')."
-)
+_STABLE_HINT = stable_hint("scores")
 
 
 def _unlabelled_scores(scores, labelled) -> np.ndarray:
     s = np.array(scores, dtype=float)
     s[np.asarray(labelled, dtype=int)] = -np.inf
     return s
-
-
-def _ties_misordered(got: list[int], expected: list[int], scores) -> bool:
-    """Whether ``got`` has the scores of ``expected``, position by position, with equal scores in another order."""
-    scores = np.asarray(scores)
-    if len(got) != len(expected) or got == expected or not all(0 <= i < scores.size for i in got):
-        return False
-    return np.array_equal(scores[got], scores[expected])
 
 
 def _reversed_ascending(scores, batch_size, labelled) -> list[int]:
@@ -102,8 +88,8 @@ TOP_J = Exercise(
         Case("ties go to the lower index", (np.array([0.5, 0.5, 0.5, 0.1]), 2, NONE)),
         Case("exactly as many as asked: batch_size = 1", (np.array([0.3, 0.4]), 1, NONE)),
         Case(
-            "18 tied scores (more than 16): ties still go to the lower index",
-            (np.array(MANY_TIES), 5, NONE),
+            "90 tied scores in a row of 100: ties still go to the lower index",
+            (MANY_TIES, 5, NONE),
         ),
         Case(
             "ties and labelled points together",
@@ -125,7 +111,7 @@ TOP_J = Exercise(
             "sort the negated scores instead, np.argsort(-scores, kind='stable').",
             lambda got, args, expected: got == _reversed_ascending(*args),
         ),
-        Hint(_STABLE_HINT, lambda got, args, expected: _ties_misordered(got, expected, args[0])),
+        Hint(_STABLE_HINT, lambda got, args, expected: ties_misordered(got, expected, args[0])),
         Hint(
             "the right indices in the wrong order: largest score first, ties by lower index.",
             lambda got, args, expected: sorted(got) == sorted(expected),
@@ -157,7 +143,7 @@ TOP_J = Exercise(
             "off-by-one",
         ),
         Mistake(
-            "numpy's default argsort: ties in any order beyond 16 elements",
+            "numpy's default argsort: ties in any order",
             _top_j_mistake(
                 "    s = np.array(scores, dtype=float)\n"
                 "    s[np.asarray(labelled, dtype=int)] = -np.inf\n"

@@ -11,6 +11,7 @@ from ..neighbour_index import build_index
 from ..seals_round import seals_round, select_from_candidates, update_candidates
 from .answers import INDICES
 from .record import Answer, Case, Exercise, Hint, Mistake
+from .ties import MANY_TIES, stable_hint
 
 LAB = "lab3-seals"
 
@@ -209,15 +210,7 @@ UPDATE_CANDIDATES = Exercise(
 
 # --- Exercise 2: select_from_candidates --------------------------------------------------------
 
-#: 18 tied scores among 24: numpy's default argsort (introsort) orders ties arbitrarily beyond 16
-#: elements, so an answer without kind="stable" passes the small cases and fails this one.
-MANY_TIES = np.array([0.3] * 4 + [0.7] * 18 + [0.3] * 2)
-
-STABLE_HINT = (
-    "the right scores, with ties in the wrong order: ties go to the candidate listed first. np.argsort's "
-    "default (quicksort) is not stable beyond 16 elements, and reversing an ascending sort puts the later one "
-    "first; use np.argsort(-candidate_scores, kind='stable')."
-)
+STABLE_HINT = stable_hint("candidate_scores", "the candidate listed first")
 
 
 def _select_cases(rng) -> list[tuple]:
@@ -264,7 +257,7 @@ SELECT_FROM_CANDIDATES = Exercise(
         Case("ties go to the candidate listed first", (np.array([0.5, 0.5, 0.1]), _ints([3, 8, 9]), 1)),
         Case("the whole candidate pool", (np.array([0.1, 0.3]), _ints([5, 6]), 2)),
         Case(
-            "18 tied scores (more than 16): ties still go to the candidate listed first",
+            "90 tied scores among 100 candidates: ties still go to the candidate listed first",
             (MANY_TIES, _ints(range(100, 100 + len(MANY_TIES))), 5),
         ),
     ),
@@ -287,7 +280,7 @@ SELECT_FROM_CANDIDATES = Exercise(
             "positions in the candidate list",
         ),
         Mistake(
-            "numpy's default argsort: ties in any order beyond 16 elements",
+            "numpy's default argsort: ties in any order",
             "def select_from_candidates(candidate_scores, candidates, batch_size):\n"
             "    order = np.argsort(-np.asarray(candidate_scores))[:batch_size]\n"
             "    return np.asarray(candidates)[order]\n",

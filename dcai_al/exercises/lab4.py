@@ -14,6 +14,7 @@ from ..checks import _fmt
 from ..proxy import forgetting_events, forgetting_order, keep_hardest
 from .answers import INDICES, vector
 from .record import Answer, Case, Exercise, Hint, Mistake
+from .ties import MANY_TIES
 
 LAB = "lab4-selection-via-proxy"
 T, F = True, False
@@ -187,7 +188,7 @@ def _rankings(rng) -> list[tuple]:
 
 #: 24 examples over two epochs: 18 forgotten once (columns 4 to 21), 6 never forgotten. With 18 tied keys
 #: numpy's default argsort (introsort) orders ties arbitrarily, so only a stable sort passes.
-_TIES = np.array([[T] * 24, [T] * 4 + [F] * 18 + [T] * 2])
+_TIES = np.array([[T] * MANY_TIES.size, MANY_TIES < 0.5])  # the 90 examples forgotten once tie
 
 ORDER = Answer("order", INDICES.read, INDICES.same)
 
@@ -211,14 +212,14 @@ FORGETTING_ORDER = Exercise(
             (np.array([[F, F, T, T], [T, F, F, T], [F, F, T, T]]),),
         ),
         Case("a single epoch: the wrong ones were never learned", (np.array([[T, F, T, F]]),)),
-        Case("18 tied examples keep index order", (_TIES,)),
+        Case("90 examples forgotten once tie: they keep index order", (_TIES,)),
     ),
     hidden=_rankings,
     hints=(
         Hint(
             "the right groups, with ties in the wrong order: ties go to the lower index. np.argsort's default "
-            "is not stable beyond 16 elements, and reversing an ascending sort puts the higher index first; "
-            "sort the negated counts with kind='stable'.",
+            "sort does not keep equal keys in order, and reversing an ascending sort puts the higher index "
+            "first; sort the negated counts with kind='stable'.",
             _same_keys_other_ties,
         ),
         Hint(
