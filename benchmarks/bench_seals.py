@@ -13,11 +13,12 @@ the recall@10 measured again on other pool rows.
 The index is ``kind="ivfhnsw"`` by default: cells of about 1,024 vectors
 (nlist = n // 1024, so a cell does not grow with the pool), found by two-level
 k-means and chosen through an HNSW graph, with 8-bit codes, each query's
-shortlist of 2k by the codes reranked by exact float32 distances
+shortlist of 2 x k by the codes reranked by exact float32 distances
 (``refine=True``). With the codes alone no nprobe, up to all 9,765 cells,
 reached recall@10 0.95 at 10^7 rows (0.936 at the one kept; likely the 10
 nearest lie closer together than the codes' error); ``--no-refine`` measures
-them so. ``--index ivfsq`` gives the older rule, nlist ~ sqrt(n) with a flat quantizer, whose cells grow like sqrt(n).
+them so. ``--index ivfsq`` gives the older rule, nlist ~ sqrt(n) with a flat
+quantizer, whose cells grow like sqrt(n).
 Each size runs both loops ``--repeats`` times and keeps the smallest median
 per round: on this shared 2-core machine one run under load read 18 ms for a
 10^5 round that takes 1.6 ms.
@@ -30,24 +31,24 @@ question. 10M x 64 float32 is 2.56 GB, generated in blocks straight into one
 array; the index holds 8-bit codes (0.64 GB) and, to rerank, a float32 copy.
 
 Where a round's time goes (medians of 20 profiled rounds, 8-bit codes without
-reranking, before the candidate update was reworked): search of the 10 new labels' 101
-neighbours 0.41 / 1.21 / 6.35 ms at 10^5 / 10^6 / 10^7, scoring the
+reranking, before the candidate update was reworked): search of the 10 new
+labels' 101 neighbours 0.41 / 1.21 / 6.35 ms at 10^5 / 10^6 / 10^7, scoring the
 candidates 0.46 / 0.75 / 1.35 ms (8.7k / 11k / 14k of them; 0.82 ms of the
 1.35 is reading their rows from the 2.56 GB array), candidate update 0.12 /
 0.33 / 0.49 ms. The update no longer reads every candidate's flag or sorts the
-candidates each round (over a stub index of random neighbours, 49k
-candidates: 0.58 -> 0.30 ms at 10^7, 0.30 -> 0.23 ms at 10^5). What
+candidates each round (over a stub index of random neighbours: 0.58 -> 0.30
+ms at 10^7 with 49k candidates, 0.30 -> 0.23 ms at 10^5 with 39k). What
 still grows is the data's, not the bookkeeping's: on these 64-d Gaussian
 clusters recall@10 >= 0.95 needs a nearly constant share of the pool scanned
 (1.03% of the cells at 10^5, 0.66% at 10^7, so ~64x the codes read), and
 more candidates at random rows of a larger array. An HNSW graph over the
 pool does not escape it here: at 10^6 rows (M = 16) recall@10 was 0.944 at
 efSearch 256 (4.8 ms for 10 queries, 38 s to build; at 10^5, 0.973 at
-efSearch 128), where the IVF takes 1.2 ms; nor 4-bit PQ codes (fast scan), which need a shortlist
-of 8k reranked to reach 0.95 at 10^6 (1.5 ms, against 1.7 ms for 8-bit codes
-with a shortlist of 1.5k; both under load) and at 10^7 a shortlist of 16k
-to reach 0.958 at the same 64 cells, whose rerank makes 10 queries cost 8.2 ms
-(8-bit codes, not reranked: 6.35 ms); the kit offers no fast-scan kind.
+efSearch 128), where the IVF takes 1.2 ms; nor 4-bit PQ codes (fast scan),
+which need a shortlist of 8 x k reranked to reach 0.95 at 10^6 (1.5 ms,
+against 1.7 ms for 8-bit codes with 1.5 x k; both under load) and at 10^7
+a shortlist of 16 x k to reach 0.958 at the same 64 cells, whose rerank
+makes 10 queries cost 8.2 ms (8-bit codes, not reranked: 6.35 ms); the kit offers no fast-scan kind.
 
 Measured here (``nice -n 10 python benchmarks/bench_seals.py``, 2 CPUs shared
 with other jobs, load average 2.2 at the start, 6.0 at the end, ~9 minutes):
