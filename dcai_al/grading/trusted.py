@@ -197,9 +197,22 @@ def _read(outbox: Path, index: int):
     return report, arrays
 
 
+#: (record, case index) -> the reference's answer, read: the same for every notebook a worker grades.
+_EXPECTED: dict = {}
+
+
+def _expected_answer(record, k: int, args: tuple, given):
+    from ..checks import _expected
+
+    key = (id(record), record.name, k)
+    if key not in _EXPECTED:
+        _EXPECTED[key] = _expected(record, args, given)
+    return copy.deepcopy(_EXPECTED[key])
+
+
 def _judge(record, cases, report, arrays, why_missing: str) -> Verdict:
     """Full points iff every case's answer matches the reference's; else 0 and the first failure."""
-    from ..checks import _expected, _fmt
+    from ..checks import _fmt
 
     name, points = record.name, float(record.points)
 
@@ -229,7 +242,7 @@ def _judge(record, cases, report, arrays, why_missing: str) -> Verdict:
         else:
             return fail(f"{name}: the trusted comparison got no answer on the case: {label} ({why_missing})")
         try:
-            expected = _expected(record, args, given)
+            expected = _expected_answer(record, k, args, given)
             got = record.answer.read(out, args, name, label)
             right = bool(record.answer.same(expected, got))
         except AssertionError as exc:  # CheckFailed: the answer's shape is wrong, the message says which
