@@ -71,7 +71,6 @@ the same share of positives at every size.
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import time
 
@@ -84,8 +83,6 @@ from dcai_al.neighbour_index import exact_neighbours, recall_at
 from dcai_al.seals import build_index, most_likely_positive, run_seals
 
 D = 64
-# The seed set's keyword: `labelled` since the vocabulary change, `initial` before it.
-SEED_SET = "labelled" if "labelled" in inspect.signature(run_seals).parameters else "initial"
 REFINE = {True: "shortlist reranked by exact distances", False: "no reranking"}
 NLIST_RULE = {"ivf": "nlist ~ sqrt(n)", "ivfsq": "nlist ~ sqrt(n)", "ivfhnsw": "nlist = n // 1024, HNSW quantizer"}
 
@@ -110,7 +107,7 @@ def measure(
     queries = X[np.sort(np.random.default_rng(12345).choice(n, recall_queries, replace=False))]
     recall = recall_at(index, queries, exact_neighbours(queries, [(0, X)], 10))
     ivf = faiss.extract_index_ivf(index)  # the IVF inside the reranking wrapper
-    common = {SEED_SET: seed_set(y, 0)}
+    common = {"labelled": seed_set(y, 0)}
     common.update(n_rounds=rounds, batch_size=10, k=k, score=most_likely_positive)
     seals_ms, full_ms = [], []
     with ThreadpoolController().limit(limits=threads):  # the build above uses every core

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 
-from .validation import check_features, check_positive_int, check_random_state
+from .validation import as_generator, check_features, check_positive_int
 
 __all__ = [
     "CELL_SIZE",
@@ -404,7 +404,7 @@ def build_index(
         nlist = default if nlist is None else check_positive_int(nlist, "nlist")
         if nlist > n:
             raise ValueError(f"nlist={nlist} must lie in [1, n={n}]; the pool is too small for that many cells.")
-        rng = check_random_state(seed)
+        rng = as_generator(seed)
         if kind == "ivfhnsw":
             sample = X[np.sort(rng.choice(n, size=min(n, max(TRAIN_PER_CELL * nlist, 1000)), replace=False))]
             centroids = two_level_centroids(sample, nlist, seed=seed)

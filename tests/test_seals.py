@@ -104,7 +104,7 @@ def rare_pool():
 def test_seals_finds_the_rare_concept_like_the_full_scan(rare_pool):
     X, y, X_test, y_test, initial = rare_pool
     kw = dict(
-        initial=initial, n_rounds=10, batch_size=10, k=50, score=most_likely_positive, X_test=X_test, y_test=y_test
+        labelled=initial, n_rounds=10, batch_size=10, k=50, score=most_likely_positive, X_test=X_test, y_test=y_test
     )
     seals = run_seals(X, y, **kw)
     full = run_seals(X, y, restrict=False, **kw)
@@ -118,7 +118,7 @@ def test_seals_finds_the_rare_concept_like_the_full_scan(rare_pool):
 
 def test_seals_active_learning_with_entropy_runs(rare_pool):
     X, y, X_test, y_test, initial = rare_pool
-    h = run_seals(X, y, initial=initial, n_rounds=3, score=entropy, X_test=X_test, y_test=y_test)
+    h = run_seals(X, y, labelled=initial, n_rounds=3, score=entropy, X_test=X_test, y_test=y_test)
     assert all(0 <= ap <= 1 for ap in h.average_precision)
 
 
@@ -137,9 +137,9 @@ BAD = [
     (lambda X: CandidatePool(build_index(X), X, 3).update([1, 1]), ValueError, "repeat"),
     (lambda X: CandidatePool(build_index(X), X, 3).update([1]).update([1]), ValueError, "labelled before"),
     (lambda X: most_likely_positive(np.full((2, 3), 1 / 3)), ValueError, "binary"),
-    (lambda X: run_seals(X, np.arange(100) % 3, initial=[0, 1], n_rounds=1), ValueError, "binary"),
-    (lambda X: run_seals(X, np.zeros(100, int), initial=[0, 1], n_rounds=1), ValueError, "positive and a negative"),
-    (lambda X: run_seals(X, np.arange(100) % 2, initial=[0, 1], n_rounds=1, score="entropy"), TypeError, "score"),
+    (lambda X: run_seals(X, np.arange(100) % 3, labelled=[0, 1], n_rounds=1), ValueError, "binary"),
+    (lambda X: run_seals(X, np.zeros(100, int), labelled=[0, 1], n_rounds=1), ValueError, "positive and a negative"),
+    (lambda X: run_seals(X, np.arange(100) % 2, labelled=[0, 1], n_rounds=1, score="entropy"), TypeError, "score"),
 ]
 
 
@@ -156,7 +156,7 @@ def test_an_empty_candidate_pool_is_reported_as_empty_not_as_the_whole_pool(rng)
     X = np.concatenate([rng.standard_normal((10, 3)), 100 + rng.standard_normal((30, 3))]).astype(np.float32)
     y = np.zeros(40, dtype=int)
     y[:2] = 1
-    h = run_seals(X, y, initial=np.arange(10), n_rounds=0, k=3)
+    h = run_seals(X, y, labelled=np.arange(10), n_rounds=0, k=3)
     assert list(h.candidates) == [0]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..neighbour_index import RECALL_QUERIES, TARGET_RECALL, choose_nprobe, exact_neighbours, ivf_nlist, new_ivf
-from ..validation import check_positive_int, check_random_state
+from ..validation import as_generator, check_positive_int
 from .storage import ShardedPool
 
 __all__ = ["build_sharded_index"]
@@ -70,7 +70,7 @@ def build_sharded_index(
     if train_size > n or train_size < nlist:
         raise ValueError(f"train_size={train_size} must lie in [nlist={nlist}, n={n}].")
     index = new_ivf(d, nlist, pq_bytes=None if kind == "ivf" else check_positive_int(pq_bytes, "pq_bytes"), seed=seed)
-    rng = check_random_state(seed)
+    rng = as_generator(seed)
     sample = np.sort(rng.choice(n, size=train_size, replace=False))
     index.train(np.ascontiguousarray(pool[sample], dtype=np.float32))
     for i in range(pool.n_shards):
