@@ -288,6 +288,36 @@ class Seals:
         return picked
 
 
+def check_search_run(embeddings, y, labelled, n_rounds, batch_size, X_test=None, y_test=None):
+    """The validated arguments of a rare-concept search run (:func:`run_seals` and ``seals_round.run_rounds``).
+
+    Returns
+    -------
+    X : numpy.ndarray of float32, shape (n, d)
+    y : numpy.ndarray of int, shape (n,)
+        Binary labels.
+    labelled : numpy.ndarray of int64
+        The seed set; it holds a positive and a negative.
+    n_rounds, batch_size : int
+    y_test : numpy.ndarray or None
+    """
+    X = as_faiss_array(embeddings)
+    n = X.shape[0]
+    y = check_labels(y, n=n, name="y")
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError("y must be binary (0/1) for SEALS' rare-concept search.")
+    labelled = check_indices(labelled, n, "labelled", allow_empty=False)
+    if np.unique(y[labelled]).size < 2:
+        raise ValueError("labelled must hold both a positive and a negative example to train the first model.")
+    n_rounds = check_positive_int(n_rounds, "n_rounds", minimum=0)
+    batch_size = check_positive_int(batch_size, "batch_size")
+    if (X_test is None) != (y_test is None):
+        raise ValueError("give both X_test and y_test, or neither.")
+    if y_test is not None:
+        y_test = check_labels(y_test, n=len(X_test), name="y_test")
+    return X, y, labelled, n_rounds, batch_size, y_test
+
+
 @renamed_parameters(initial="labelled")
 def run_seals(
     embeddings,
@@ -348,20 +378,9 @@ def run_seals(
         for both). ``candidates`` is the candidate pool's size (SEALS) or the
         unlabelled pool's (full scan), per round.
     """
-    X = as_faiss_array(embeddings)
-    n = X.shape[0]
-    y = check_labels(y, n=n, name="y")
-    if not np.isin(y, (0, 1)).all():
-        raise ValueError("y must be binary (0/1) for SEALS' rare-concept search.")
-    labelled = check_indices(labelled, n, "labelled", allow_empty=False)
-    if np.unique(y[labelled]).size < 2:
-        raise ValueError("labelled must hold both a positive and a negative example to train the first model.")
-    n_rounds = check_positive_int(n_rounds, "n_rounds", minimum=0)
-    batch_size = check_positive_int(batch_size, "batch_size")
-    if (X_test is None) != (y_test is None):
-        raise ValueError("give both X_test and y_test, or neither.")
-    if y_test is not None:
-        y_test = check_labels(y_test, n=len(X_test), name="y_test")
+    X, y, labelled, n_rounds, batch_size, y_test = check_search_run(
+        embeddings, y, labelled, n_rounds, batch_size, X_test, y_test
+    )
     selector = ScoreSelector(score, n_classes=2)
     if restrict:
         selector = Seals(selector, CandidatePool(build_index(X) if index is None else index, X, k))

@@ -26,7 +26,8 @@ import numpy as np
 
 from .loop import History, _run, class_probabilities
 from .neighbour_index import as_faiss_array, build_index
-from .validation import check_indices, check_labels, check_positive_int, check_scores
+from .seals import check_search_run
+from .validation import check_indices, check_positive_int, check_scores
 
 __all__ = ["RoundSelector", "run_rounds", "seals_round", "select_from_candidates", "update_candidates"]
 
@@ -345,20 +346,9 @@ def run_rounds(
     """
     from sklearn.linear_model import LogisticRegression
 
-    X = as_faiss_array(embeddings)
-    n = X.shape[0]
-    y = check_labels(y, n=n, name="y")
-    if not np.isin(y, (0, 1)).all():
-        raise ValueError("y must be binary (0/1) for SEALS' rare-concept search.")
-    labelled = check_indices(labelled, n, "labelled", allow_empty=False)
-    if np.unique(y[labelled]).size < 2:
-        raise ValueError("labelled must hold both a positive and a negative example to train the first model.")
-    n_rounds = check_positive_int(n_rounds, "n_rounds", minimum=0)
-    batch_size = check_positive_int(batch_size, "batch_size")
-    if (X_test is None) != (y_test is None):
-        raise ValueError("give both X_test and y_test, or neither.")
-    if y_test is not None:
-        y_test = check_labels(y_test, n=len(X_test), name="y_test")
+    X, y, labelled, n_rounds, batch_size, y_test = check_search_run(
+        embeddings, y, labelled, n_rounds, batch_size, X_test, y_test
+    )
     selector = RoundSelector(round_fn, build_index(X) if index is None else index, X, k, score)
     estimator = LogisticRegression(max_iter=1000, class_weight="balanced") if estimator is None else estimator
     history = _run(

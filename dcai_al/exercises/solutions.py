@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .cells import _meta, _text
 
-__all__ = ["MistakeResult", "answer_namespace", "answer_sources", "try_mistakes"]
+__all__ = ["MistakeResult", "answer_namespace", "answer_sources", "try_mistakes", "visible_failure"]
 
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
@@ -89,20 +89,28 @@ class MistakeResult:
         return head.split("on the case: ")[-1].split(". ")[0].rstrip(".") if "on the case: " in head else head[:80]
 
 
+def visible_failure(lab: str, root, name: str, code: str) -> str:
+    """The message the visible check of ``name`` gives to the answer cell ``code``; ``""`` if it passes.
+
+    ``code`` replaces the solution's answer cell, after the lab's imports and earlier answers.
+    """
+    from ..checks import CheckFailed, check
+
+    namespace = answer_namespace(lab, root, {name: code})
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            check(name, namespace[name])
+    except CheckFailed as failure:
+        return str(failure)
+    return ""
+
+
 def try_mistakes(lab: str, root) -> list[MistakeResult]:
     """Run each typical mistake of ``lab``'s records through its visible check."""
-    from ..checks import CheckFailed, check
     from . import for_lab
 
-    results = []
-    for record in for_lab(lab):
-        for mistake in record.mistakes:
-            namespace = answer_namespace(lab, root, {record.name: mistake.code})
-            message = ""
-            try:
-                with contextlib.redirect_stdout(io.StringIO()):
-                    check(record.name, namespace[record.name])
-            except CheckFailed as failure:
-                message = str(failure)
-            results.append(MistakeResult(record.name, mistake.story, mistake.says, message))
-    return results
+    return [
+        MistakeResult(record.name, m.story, m.says, visible_failure(lab, root, record.name, m.code))
+        for record in for_lab(lab)
+        for m in record.mistakes
+    ]
