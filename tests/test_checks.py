@@ -261,3 +261,23 @@ def test_an_edit_inside_a_list_of_arrays_is_caught():
 
     with pytest.raises(CheckFailed, match="in place"):
         checks.call_student(edits, [np.zeros(2), np.ones(2)], exercise="f", case="a list of arrays")
+
+
+def test_every_records_reference_lives_in_a_module_the_checks_refuse():
+    from dcai_al.exercises import all_exercises
+
+    for record in all_exercises():
+        assert record.reference.__module__.startswith(checks.SUBJECT_MODULES), record.reference.__module__
+
+
+def test_a_check_in_lab_1_imports_neither_torch_nor_the_later_labs():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\nfrom dcai_al import checks\n"
+        "checks.check('entropy', lambda p: -(p * np.log(np.where(p > 0, p, 1.0))).sum(1))\n"
+        "print('torch' in sys.modules, 'dcai_al.exercises.lab4' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "False False"

@@ -10,40 +10,45 @@ True
 
 from __future__ import annotations
 
+import importlib
+
 from .record import Answer, Case, Exercise, Hint, Mistake
 
 __all__ = ["Answer", "Case", "Exercise", "Hint", "Mistake", "all_exercises", "for_lab", "get", "labs"]
 
 
-def _records() -> dict[str, Exercise]:
-    from . import lab1, lab2, lab3, lab4  # the lab modules import the kit's references: load on first use
-
-    records: dict[str, Exercise] = {}
-    for module in (lab1, lab2, lab3, lab4):
-        for record in module.EXERCISES:
-            if record.name in records:
-                raise RuntimeError(f"two exercise records are named {record.name!r}")
-            records[record.name] = record
-    return records
+#: The lab modules, in course order; each is imported only when one of its records is asked for.
+LAB_MODULES = ("lab1", "lab2", "lab3", "lab4")
 
 
-_cache: dict[str, Exercise] = {}
+def _lab_records():
+    """Each lab module's records, importing the modules one by one, in course order."""
+    for module_name in LAB_MODULES:
+        yield importlib.import_module(f"{__name__}.{module_name}").EXERCISES
 
 
 def all_exercises() -> list[Exercise]:
     """Every record, lab by lab, in notebook order."""
-    if not _cache:
-        _cache.update(_records())
-    return list(_cache.values())
+    records = [record for lab in _lab_records() for record in lab]
+    names = [r.name for r in records]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise RuntimeError(f"two exercise records share the name(s) {repeated}")
+    return records
 
 
 def get(name: str) -> Exercise:
-    """The record of the exercise ``name`` (the function's name)."""
+    """The record of the exercise ``name`` (the function's name).
+
+    Only the lab modules up to the one holding it are imported (the later
+    labs' references import torch).
+    """
     if not isinstance(name, str):
         raise TypeError(f"name should be an exercise's name (str), got {type(name).__name__}.")
-    for record in all_exercises():
-        if record.name == name:
-            return record
+    for lab in _lab_records():
+        for record in lab:
+            if record.name == name:
+                return record
     known = ", ".join(e.name for e in all_exercises())
     raise ValueError(f"no exercise is named {name!r}; the exercises are: {known}.")
 
@@ -55,7 +60,7 @@ def labs() -> list[str]:
 
 def for_lab(lab: str) -> list[Exercise]:
     """The records of ``lab``, in notebook order."""
-    found = [e for e in all_exercises() if e.lab == lab]
-    if not found:
-        raise ValueError(f"no exercises for lab {lab!r}; the labs are: {', '.join(labs())}.")
-    return found
+    for records in _lab_records():
+        if records and records[0].lab == lab:
+            return list(records)
+    raise ValueError(f"no exercises for lab {lab!r}; the labs are: {', '.join(labs())}.")
