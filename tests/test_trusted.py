@@ -17,7 +17,7 @@ import pytest
 
 from dcai_al import classroom, sandbox
 from dcai_al.exercises import for_lab
-from dcai_al.grading import _template, course_root, trusted
+from dcai_al.grading import _template, assignments, course_root, trusted
 from dcai_al.grading.gradebook import all_problems
 from dcai_al.grading.job import grade_submission
 from dcai_al.grading.serve import strip_magics
@@ -98,10 +98,10 @@ def lab1():
     return {"template": template, "release": releases[LAB1], "source": sources[LAB1], "class": notebooks}
 
 
-def _grade(lab1, student: str, nb: dict, **settings) -> dict:
+def _grade(lab1, student: str, nb: dict, *, lab: str = LAB1, **settings) -> dict:
     task = {
         "student": student,
-        "lab": LAB1,
+        "lab": lab,
         "notebook": json.dumps(nb).encode(),
         "release": lab1["release"],
         "source": lab1["source"],
@@ -285,3 +285,17 @@ def test_the_kits_reference_earns_nothing_even_with_the_live_check_disabled(lab1
                                   sandboxed=SANDBOX)  # fmt: skip
     assert info["status"] == "ok", info["log"]
     assert found[0].score == 0 and "your own implementation" in found[0].message
+
+
+@pytest.mark.parametrize("lab", [lab for lab in assignments(REPO) if lab != LAB1])
+def test_the_solutions_of_every_other_lab_earn_full_marks_from_the_comparison_too(lab):
+    """Lab 3's seals_round returns a tuple (candidates, picks): it comes back part by part, still as plain arrays."""
+    template, releases, sources = _template(course_root(REPO), [lab])
+    answers = classroom._answers(json.loads((REPO / "solutions" / lab / f"{lab}.ipynb").read_text()))
+    full = next(s for s in classroom.students(lab) if s.name == "full")
+    nb = classroom._submission(releases[lab], answers, full)
+    data = {"template": template, "release": releases[lab], "source": sources[lab]}
+    result = _grade(data, "full", nb, lab=lab)
+    verdicts = result["trusted"]["verdicts"]
+    assert verdicts and all(v["score"] == v["points"] for v in verdicts), verdicts
+    assert result["disagreements"] == []

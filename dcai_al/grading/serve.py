@@ -85,6 +85,22 @@ def _plain(out, np):
     return "array", np.array(array, order="C"), ""  # not ascontiguousarray: it makes a 0-d answer 1-d
 
 
+#: A returned tuple or list of at most this many parts, one of them an array, comes back part by part.
+MAX_PARTS = 8
+
+
+def _parts(out, np):
+    """``(kind, arrays, message)``: an answer as one plain array, or a short tuple of them (``seals_round``)."""
+    if isinstance(out, tuple | list) and 0 < len(out) <= MAX_PARTS and any(np.ndim(part) > 0 for part in out):
+        parts = [_plain(part, np) for part in out]
+        refused = next((p for p in parts if p[0] != "array"), None)
+        if refused is not None:
+            return "refused", [], refused[2] or f"returned a {type(out).__name__} holding None"
+        return "tuple", [p[1] for p in parts], ""
+    kind, array, message = _plain(out, np)
+    return kind, [] if array is None else [array], message
+
+
 def _call(fn, args, limit: float, same):
     """Call ``fn(*args)`` with a time limit; ``(out, error message or None)``."""
     originals = copy.deepcopy(args)
@@ -202,10 +218,12 @@ def main(inbox: Path, outbox: Path) -> None:
             if error is not None:
                 report["cases"].append({"kind": "error", "message": error})
                 continue
-            kind, array, message = _plain(out, np)
-            report["cases"].append({"kind": kind, "message": message})
-            if array is not None:
-                arrays[f"out{k}"] = array
+            kind, parts, message = _parts(out, np)
+            report["cases"].append({"kind": kind, "message": message, "parts": len(parts)})
+            if kind == "array":
+                arrays[f"out{k}"] = parts[0]
+            for i, part in enumerate(parts if kind == "tuple" else ()):
+                arrays[f"out{k}_{i}"] = part
         _write(outbox, index, report, arrays, np)
 
 

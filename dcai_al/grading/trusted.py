@@ -197,6 +197,11 @@ def _read(outbox: Path, index: int):
     return report, arrays
 
 
+def _has_parts(arrays: dict, k: int, parts) -> bool:
+    """Whether case ``k``'s answer came back as ``parts`` arrays (a tuple answer), all of them there."""
+    return isinstance(parts, int) and 0 < parts <= 8 and all(f"out{k}_{i}" in arrays for i in range(parts))
+
+
 #: (record, case index) -> the reference's answer, read: the same for every notebook a worker grades.
 _EXPECTED: dict = {}
 
@@ -239,6 +244,8 @@ def _judge(record, cases, report, arrays, why_missing: str) -> Verdict:
             out = None
         elif kind == "array" and f"out{k}" in arrays:
             out = arrays[f"out{k}"]
+        elif kind == "tuple" and _has_parts(arrays, k, result.get("parts")):
+            out = tuple(arrays[f"out{k}_{i}"] for i in range(int(result["parts"])))
         else:
             return fail(f"{name}: the trusted comparison got no answer on the case: {label} ({why_missing})")
         try:
