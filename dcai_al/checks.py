@@ -286,6 +286,11 @@ def _as_vector(
         out = out.detach().cpu().numpy()
     if out is None:
         _fail(f"{exercise} returned None on the case: {case}. Did you forget a `return`?")
+    if isinstance(out, tuple):  # `return a, b` or a trailing comma
+        _fail(
+            f"{exercise} should return {one}, shape ({n},), but returned a tuple of {len(out)} on the case: "
+            f"{case}. Return the array itself (a trailing comma after `return x` makes a tuple)."
+        )
     try:
         arr = np.asarray(out, dtype=float) if not isinstance(out, str) else None
     except (TypeError, ValueError):

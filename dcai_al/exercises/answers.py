@@ -71,9 +71,13 @@ def _read_number(out, args, exercise, case):
         value = np.asarray(out, dtype=float)
     except (TypeError, ValueError):
         value = None
-    if value is None or value.size != 1:
-        _fail(f"{exercise} should return one number, got {_fmt(out)} on the case: {case}.")
-    return float(value.reshape(()))
+    if value is None or value.ndim != 0:
+        shape = "" if value is None else f" (an array of shape {value.shape})"
+        _fail(
+            f"{exercise} should return one number, a float, got {_fmt(out)}{shape} on the case: {case}. "
+            "Turn a one-element array into a number with float(...) or .item()."
+        )
+    return float(value)
 
 
 #: One real number, compared to 1e-6.
