@@ -230,6 +230,32 @@ def test_other_correct_loops_pass_the_hidden_cases_too(code, capsys):
         ),
         ("margin", "the first two columns after np.sort: the two smallest", ["s[:, -2]"], ["columns 0 and 1"]),
         ("margin", "takes columns 0 and 1 as the top two", ["columns 0 and 1"], ["s[:, -2]"]),
+        (
+            "margin",
+            "the gap the wrong way round: second largest minus largest",
+            ["s[:, -1] - s[:, -2]"],
+            ["columns 0 and 1"],
+        ),
+        (
+            "binary_search_query",
+            "the middle as lo + hi / 2: without brackets only hi is halved",
+            ["(lo + hi) / 2", "does not start at 0"],
+            ["farthest"],
+        ),
+        (
+            "binary_search_query",
+            "the middle as (lo + hi) // 2: floor division rounds it down to 0",
+            ["//"],
+            ["farthest"],
+        ),
+        (
+            "least_confidence",
+            "the second largest probability (s[:, -2] after np.sort)",
+            ["second largest (s[:, -2])"],
+            ["column 0"],
+        ),
+        ("least_confidence", "takes column 0 as the most likely class", ["column 0"], ["second largest (s"]),
+        ("least_confidence", "a trailing comma after the return: a 1-tuple", ["a tuple of 1"], ["returned shape"]),
     ],
 )
 def test_each_slip_gets_its_own_hint_and_not_anothers(name, story, says, never_says):

@@ -61,6 +61,40 @@ def test_each_k_center_slip_gets_its_own_hint_and_not_anothers(story, says, neve
         assert phrase not in message, message
 
 
+@pytest.mark.parametrize(
+    "name, story, says, never_says",
+    [
+        (
+            "top_j",
+            "rules out the labelled points with a score of 0, which an unlabelled score of 0 or less does not beat",
+            ["already labelled", "-np.inf"],
+            ["np.setdiff1d"],
+        ),
+        (
+            "top_j",
+            "returns positions in the list of unlabelled points, not pool indices",
+            ["unlabelled[top]"],
+            ["np.setdiff1d (like np.unique) sorts"],
+        ),
+        ("top_j", "forgets to leave out the labelled points", ["already labelled"], ["unlabelled[top]"]),
+        ("update_min_distances", "the L1 distance (the sum of absolute differences)", ["Euclidean"], ["minimum"]),
+        ("update_min_distances", "squared distances", ["not the squared one"], ["absolute differences"]),
+        (
+            "coverage_radius",
+            "a one-element array (keepdims=True), which the notebook's plot cannot use as a number",
+            ["one number", "shape (1,)"],
+            ["hint:"],
+        ),
+    ],
+)
+def test_each_top_j_update_and_radius_slip_gets_its_own_hint_and_not_anothers(name, story, says, never_says):
+    message = _message(name, _mistake(name, story).code)
+    for phrase in says:
+        assert phrase in message, message
+    for phrase in never_says:
+        assert phrase not in message, message
+
+
 def test_numpys_default_argsort_fails_the_many_ties_case_with_the_stable_sort_hint():
     message = _message("top_j", _mistake("top_j", "numpy's default argsort: ties in any order").code)
     assert "90 tied scores" in message.splitlines()[0]
@@ -111,6 +145,7 @@ def test_the_visible_cases_expect_what_the_hand_written_checks_did():
         return [record.answer.read(record.reference(*c.args), c.args, name, c.what) for c in record.cases]
 
     assert expected("top_j")[:6] == [[1, 3], [2, 3, 0], [2, 3], [0, 1], [1], [5, 6, 7, 8, 9]]
+    assert expected("top_j")[-1] == [1, 2]  # the negative score, not the labelled point 0
     assert expected("k_center_greedy") == [[4, 0], [4, 2], [2, 1, 3], [3, 1], [0]]
     assert expected("coverage_radius") == [10.0, 5.0, 0.0, 5.0]
     distances = expected("update_min_distances")

@@ -54,6 +54,11 @@ def _query_towards(x, lo, hi, middle, pick=np.argmin) -> int:
     return int(inside[pick(np.abs(x[inside] - middle))]) if inside.size else -1
 
 
+def _wrong_middles(lo, hi) -> tuple:
+    """What a slip in writing (lo + hi) / 2 gives: (hi - lo) / 2, lo + hi / 2 and (lo + hi) // 2."""
+    return ((hi - lo) / 2, lo + hi / 2, (lo + hi) // 2)
+
+
 def _read_query(out, args, exercise, case):
     """One int index; a returned position x[i] is named as such."""
     x = np.asarray(args[0], dtype=float)
@@ -79,10 +84,14 @@ BINARY_SEARCH_QUERY = Exercise(
     reference=binary_search_query,
     answer=QUERY,
     cases=(
-        Case("the point nearest the middle of (0, 1)", (np.array([0.1, 0.45, 0.7, 0.9]), 0.0, 1.0)),
+        Case("the point nearest the middle of (0, 1)", (np.array([0.2, 0.45, 0.7, 0.95]), 0.0, 1.0)),
         Case(
             "an unsorted pool; the interval (0.3, 0.9), whose middle is 0.6",
             (np.array([0.95, 0.62, 0.2, 0.5]), 0.3, 0.9),
+        ),
+        Case(
+            "an interval that does not start at 0: the middle of (0.2, 1.0) is 0.6, so 0.58 beats 0.72",
+            (np.array([0.25, 0.58, 0.72, 0.9]), 0.2, 1.0),
         ),
         Case("no pool point inside the interval: return -1", (np.array([0.1, 0.2, 0.9]), 0.3, 0.8)),
         Case(
@@ -113,8 +122,9 @@ BINARY_SEARCH_QUERY = Exercise(
             ),
         ),
         Hint(
-            "the middle of the interval (lo, hi) is (lo + hi) / 2.",
-            lambda got, args, expected: got == _query_towards(*args, (args[2] - args[1]) / 2),
+            "the middle of the interval (lo, hi) is (lo + hi) / 2, with the brackets (lo + hi / 2 divides only hi) "
+            "and true division / (// rounds down to a whole number).",
+            lambda got, args, expected: got in {_query_towards(*args, middle) for middle in _wrong_middles(*args[1:])},
         ),
         Hint(
             "you returned the point farthest from the middle; the query is the nearest one (argmin).",
@@ -187,6 +197,20 @@ BINARY_SEARCH_QUERY = Exercise(
             "    return int(inside[np.argmin(np.abs(x[inside] - (hi - lo) / 2))])\n",
             "(lo + hi) / 2",
         ),
+        Mistake(
+            "the middle as lo + hi / 2: without brackets only hi is halved",
+            "def binary_search_query(x, lo, hi):\n    x = np.asarray(x, dtype=float)\n    mid = lo + hi / 2\n"
+            "    inside = (x > lo) & (x < hi)\n    if not inside.any():\n        return -1\n"
+            "    d = np.where(inside, np.abs(x - mid), np.inf)\n    return int(np.argmin(d))\n",
+            "lo + hi / 2 divides only hi",
+        ),
+        Mistake(
+            "the middle as (lo + hi) // 2: floor division rounds it down to 0",
+            "def binary_search_query(x, lo, hi):\n    x = np.asarray(x, dtype=float)\n    mid = (lo + hi) // 2\n"
+            "    inside = (x > lo) & (x < hi)\n    if not inside.any():\n        return -1\n"
+            "    d = np.where(inside, np.abs(x - mid), np.inf)\n    return int(np.argmin(d))\n",
+            "// rounds down",
+        ),
     ),
     seed=2024,
 )
@@ -220,6 +244,10 @@ def _probs(args) -> np.ndarray:
 
 def _close(got, value) -> bool:
     return bool(np.allclose(got, value, atol=1e-6))
+
+
+def _sorted_rows(args) -> np.ndarray:
+    return np.sort(_probs(args), axis=1)
 
 
 ENTROPY = Exercise(
@@ -304,7 +332,10 @@ LEAST_CONFIDENCE = Exercise(
     reference=least_confidence,
     answer=SCORES,
     cases=(
-        Case("the most likely class is not the first column", (np.array([[0.2, 0.1, 0.7]]),)),
+        Case(
+            "the most likely class is not the first column (which is neither the second largest nor the smallest)",
+            (np.array([[0.1, 0.05, 0.6, 0.25]]),),
+        ),
         Case("a confident row [0.9, 0.1]", (np.array([[0.9, 0.1]]),)),
         Case("a uniform row over 4 classes", (np.array([[0.25, 0.25, 0.25, 0.25]]),)),
         Case("a one-hot row: no uncertainty at all", (np.array([[0.0, 1.0]]),)),
@@ -319,6 +350,11 @@ LEAST_CONFIDENCE = Exercise(
         Hint(
             "use the largest probability of each row (max), not the smallest.",
             lambda got, args, expected: _close(got, 1 - _probs(args).min(axis=1)),
+        ),
+        Hint(
+            "use the largest probability of each row (np.max, or s[:, -1] after np.sort), not the second largest "
+            "(s[:, -2]).",
+            lambda got, args, expected: _close(got, 1 - _sorted_rows(args)[:, -2]),
         ),
         Hint(
             "take the max over the classes of each row (axis=1), not column 0.",
@@ -352,13 +388,19 @@ LEAST_CONFIDENCE = Exercise(
             "def least_confidence(probs):\n    return 1.0 - np.max(probs)\n",
             "axis=1",
         ),
+        Mistake(
+            "the second largest probability (s[:, -2] after np.sort)",
+            "def least_confidence(probs):\n    return 1 - np.sort(probs, axis=1)[:, -2]\n",
+            "not the second largest",
+        ),
+        Mistake(
+            "a trailing comma after the return: a 1-tuple",
+            "def least_confidence(probs):\n    return 1 - np.max(probs, axis=1),\n",
+            "returned a tuple",
+        ),
     ),
     seed=8,
 )
-
-
-def _sorted_rows(args) -> np.ndarray:
-    return np.sort(_probs(args), axis=1)
 
 
 MARGIN = Exercise(
@@ -381,6 +423,11 @@ MARGIN = Exercise(
         Hint(
             "return 1 - gap, so that small gaps score high.",
             lambda got, args, expected: _close(got, 1 - np.asarray(expected)),
+        ),
+        Hint(
+            "the gap is the largest minus the second largest probability, s[:, -1] - s[:, -2] (np.sort sorts each "
+            "row in increasing order): it is never negative, so the score is at most 1.",
+            lambda got, args, expected: _close(got, 1 - (_sorted_rows(args)[:, -2] - _sorted_rows(args)[:, -1])),
         ),
         Hint(
             "find the two largest probabilities of each row (np.sort or np.partition), not columns 0 and 1.",
@@ -425,6 +472,11 @@ MARGIN = Exercise(
             "sorts its input in place",
             "def margin(probs):\n    probs.sort(axis=1)\n    return 1.0 - (probs[:, -1] - probs[:, -2])\n",
             "in place",
+        ),
+        Mistake(
+            "the gap the wrong way round: second largest minus largest",
+            "def margin(probs):\n    s = np.sort(probs, axis=1)\n    return 1 - (s[:, -2] - s[:, -1])\n",
+            "never negative",
         ),
     ),
     seed=9,

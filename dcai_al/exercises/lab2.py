@@ -48,6 +48,12 @@ def _lowest_unlabelled(scores, batch_size, labelled) -> list[int]:
     return [int(i) for i in np.setdiff1d(np.arange(len(scores)), labelled)[:batch_size]]
 
 
+def _unlabelled_positions(scores, batch_size, labelled) -> list[int]:
+    """What ranking ``scores[unlabelled]`` gives without mapping back: positions in the unlabelled list."""
+    unlabelled = np.setdiff1d(np.arange(len(scores)), labelled)
+    return [int(i) for i in np.argsort(-np.asarray(scores, dtype=float)[unlabelled], kind="stable")[:batch_size]]
+
+
 def _smallest(scores, batch_size, labelled) -> list[int]:
     s = np.array(scores, dtype=float)
     s[np.asarray(labelled, dtype=int)] = np.inf
@@ -95,6 +101,10 @@ TOP_J = Exercise(
             "ties and labelled points together",
             (np.array([0.2, 0.8, 0.8, 0.5, 0.8, 0.5]), 3, np.array([2])),
         ),
+        Case(
+            "an unlabelled point with a negative score is still chosen before a labelled one",
+            (np.array([0.9, 0.4, -0.1]), 2, np.array([0])),
+        ),
     ),
     hidden=_top_j_cases,
     hints=(
@@ -103,7 +113,13 @@ TOP_J = Exercise(
             lambda got, args, expected: len(got) != args[1],
         ),
         Hint(
-            "never return an index that is already labelled: rule them out before ranking.",
+            "np.argsort over scores[unlabelled] gives positions in that list, not pool indices: return "
+            "unlabelled[top], the indices into scores.",
+            lambda got, args, expected: got == _unlabelled_positions(*args),
+        ),
+        Hint(
+            "never return an index that is already labelled: rule them out before ranking, by setting their scores "
+            "to -np.inf (a score can be 0 or negative, so 0 does not rule a point out).",
             lambda got, args, expected: bool(set(got) & {int(i) for i in args[2]}),
         ),
         Hint(
@@ -196,6 +212,23 @@ TOP_J = Exercise(
             ),
             "in place",
         ),
+        Mistake(
+            "rules out the labelled points with a score of 0, which an unlabelled score of 0 or less does not beat",
+            _top_j_mistake(
+                "    s = np.array(scores, dtype=float)\n"
+                "    s[labelled] = 0\n"
+                '    return np.argsort(-s, kind="stable")[:batch_size]\n'
+            ),
+            "can be 0 or negative",
+        ),
+        Mistake(
+            "returns positions in the list of unlabelled points, not pool indices",
+            _top_j_mistake(
+                "    unl = np.setdiff1d(np.arange(len(scores)), labelled)\n"
+                '    return np.argsort(-np.asarray(scores)[unl], kind="stable")[:batch_size]\n'
+            ),
+            "unlabelled[top]",
+        ),
     ),
     seed=11,
 )
@@ -224,9 +257,10 @@ def _update_cases(rng) -> list[tuple]:
     return cases
 
 
-def _to_center(features, center) -> np.ndarray:
+def _to_center(features, center, ord=None) -> np.ndarray:
+    """Each point's distance to ``features[center]``: Euclidean, or the ``ord`` norm."""
     features = np.asarray(features, dtype=float)
-    return np.linalg.norm(features - features[center], axis=1)
+    return np.linalg.norm(features - features[center], ord=ord, axis=1)
 
 
 def _near(got, value) -> bool:
@@ -261,6 +295,11 @@ UPDATE_MIN_DISTANCES = Exercise(
             lambda got, args, expected: _near(got, np.minimum(args[0], _to_center(args[1], args[2]) ** 2)),
         ),
         Hint(
+            "use the Euclidean distance (np.linalg.norm(..., axis=1)), not the sum of absolute differences (the L1 "
+            "distance).",
+            lambda got, args, expected: _near(got, np.minimum(args[0], _to_center(args[1], args[2], ord=1))),
+        ),
+        Hint(
             "center is an index: the new center's coordinates are features[center].",
             lambda got, args, expected: _near(
                 got, np.minimum(args[0], np.linalg.norm(np.asarray(args[1], dtype=float) - args[2], axis=1))
@@ -281,7 +320,7 @@ UPDATE_MIN_DISTANCES = Exercise(
             lambda got, args, expected: _near(got, np.maximum(args[0], _to_center(args[1], args[2]))),
         ),
     ),
-    hint="take the element-wise minimum of the old distances and the distances to the new center.",
+    hint="take the element-wise minimum of the old distances and the Euclidean distances to the new center.",
     mistakes=(
         Mistake(
             "squared distances",
@@ -315,6 +354,11 @@ UPDATE_MIN_DISTANCES = Exercise(
                 "    return min_dist\n"
             ),
             "min_dist = min_dist.copy()",
+        ),
+        Mistake(
+            "the L1 distance (the sum of absolute differences)",
+            _update_mistake("    return np.minimum(min_dist, np.abs(features - features[center]).sum(axis=1))\n"),
+            "not the sum of absolute differences",
         ),
     ),
     seed=12,
@@ -617,6 +661,14 @@ COVERAGE_RADIUS = Exercise(
         Mistake(
             "returns every point's distance",
             _radius_mistake(_MIN_DIST + "    return min_dist\n"),
+            "one number",
+        ),
+        Mistake(
+            "a one-element array (keepdims=True), which the notebook's plot cannot use as a number",
+            _radius_mistake(
+                "    d = np.linalg.norm(features[:, None, :] - features[centers][None], axis=2)\n"
+                "    return d.min(axis=1).max(keepdims=True)\n"
+            ),
             "one number",
         ),
     ),
