@@ -38,6 +38,7 @@ def ints(*values):
         ([], [5], [5], [[6, 5, 1]], [1, 6]),
         ([], [0, 3], [3], [[3, 0, 8]], [8]),
         ([], [2], [2], [[2, 5, -1]], [5]),
+        ([], [3], [3], [[3, 0, 5]], [0, 5]),  # pool index 0 is a real row, not a missing neighbour
     ],
 )
 def test_update_candidates_on_the_worked_examples(candidates, labelled, new_ids, neighbour_ids, expected):
@@ -82,6 +83,7 @@ def test_the_records_visible_cases_are_what_the_worked_examples_say():
         ([1, 5], [1, 5]),
         ([1], [1]),
         ([1, 5, 6], [6, 1]),
+        ([3], [3]),
     ]
 
 
@@ -179,6 +181,13 @@ def test_row_score_is_picklable_in_a_partial():
 
     score = pickle.loads(pickle.dumps(functools.partial(row_score, LINE_SCORES)))
     np.testing.assert_array_equal(score([4, 0]), [0.9, 0.0])
+    assert score([]).size == 0  # no candidates yet: an empty list is float to numpy, and still fine
+
+
+@pytest.mark.parametrize("ids", [LINE[[1, 2]], ints(1, 2)[:, None], np.array([1.0, 2.0])])
+def test_the_checks_score_refuses_anything_but_pool_indices(ids):
+    with pytest.raises(TypeError, match=r"call score\(candidates\)"):
+        row_score(LINE_SCORES, ids)
 
 
 # --- the loop and the experiment run each round through the function given ----------------------

@@ -118,6 +118,22 @@ def test_per_epoch_counts_of_the_right_length_get_the_per_example_hint():
     assert "counts per epoch" in says and "per example" in says and "axis=0" in says
 
 
+def test_counts_are_shown_as_ints_and_still_compared_exactly():
+    def forgetting_events(correct):  # ever forgotten (any), not how often
+        correct = np.asarray(correct, dtype=bool)
+        return (correct[:-1] & ~correct[1:]).any(axis=0)
+
+    with pytest.raises(CheckFailed) as info:
+        checks.check("forgetting_events", forgetting_events)
+    message = str(info.value)
+    assert "expected: [2]\n" in message and "got:      [1]\n" in message
+    record = get("forgetting_events")
+    args = record.cases[0].args
+    assert record.answer.read(np.array([1.0]), args, record.name, "a case").dtype == np.int64
+    half = record.answer.read(np.array([0.5]), args, record.name, "a case")  # not a count: kept as it is, and wrong
+    assert half.tolist() == [0.5] and not record.answer.same(record.answer.read([1], args, record.name, "c"), half)
+
+
 def test_the_hidden_cases_are_deterministic_and_fast():
     import time
 

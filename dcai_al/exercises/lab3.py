@@ -81,6 +81,10 @@ def _first_row_only(got, args, expected) -> bool:
     return bool(later) and later <= set(expected) - set(got)
 
 
+def _zero_dropped(got, args, expected) -> bool:
+    return 0 in expected and set(got) == set(expected) - {0}
+
+
 def _dropped_by_position(got, args, expected) -> bool:
     missing = set(expected) - set(got)
     return bool(missing) and missing <= {int(i) for i in np.asarray(args[3])[:, 0]}
@@ -115,11 +119,16 @@ UPDATE_CANDIDATES = Exercise(
         ),
         Case("labelled neighbours never become candidates", (_ints([]), _ints([0, 3]), _ints([3]), _grid([[3, 0, 8]]))),
         Case("-1 marks a missing neighbour", (_ints([]), _ints([2]), _ints([2]), _grid([[2, 5, -1]]))),
+        Case(
+            "pool index 0 is a real row: an unlabelled neighbour 0 becomes a candidate",
+            (_ints([]), _ints([3]), _ints([3]), _grid([[3, 0, 5]])),
+        ),
     ),
     hidden=_update_cases,
     hints=(
         Hint("drop every labelled index (old and new) from the candidates.", _labelled_kept),
         Hint("faiss uses -1 for 'no neighbour': skip those.", lambda got, args, expected: -1 in got),
+        Hint("index 0 is a real pool row: skip only -1 (row >= 0), not 0 as well (row > 0).", _zero_dropped),
         Hint(
             "keep the old candidates: the pool only grows, so candidates = (old candidates | the new points' "
             "neighbours) - labelled.",
@@ -203,6 +212,15 @@ UPDATE_CANDIDATES = Exercise(
             "    return np.array(out, dtype=np.int64)\n",
             "sorted",
         ),
+        Mistake(
+            "skips -1 with > 0, which drops pool index 0 too",
+            "def update_candidates(candidates, labelled, new_ids, neighbour_ids):\n"
+            "    nb = np.asarray(neighbour_ids).ravel()\n"
+            "    nb = nb[nb > 0]\n"
+            "    out = np.union1d(candidates, nb)\n"
+            "    return np.setdiff1d(out, labelled)\n",
+            "index 0 is a real pool row",
+        ),
     ),
     seed=21,
 )
@@ -239,6 +257,23 @@ def _ties_misordered(got, args, expected) -> bool:
     return bool(np.array_equal(scores[[at[i] for i in got]], scores[[at[i] for i in expected]]))
 
 
+def _sorted_picks(got, args, expected) -> bool:
+    return len(got) > 1 and got == sorted(expected) != list(expected)
+
+
+def _read_picks(out, args, exercise, case):
+    if isinstance(out, tuple | list) and any(np.ndim(part) > 0 for part in out):
+        _fail(
+            f"{exercise} should return only the pool indices, one array (candidates[positions]); it returned "
+            f"{len(out)} arrays, {_fmt(out)}, on the case: {case}. Return the picks alone, not their scores too."
+        )
+    return INDICES.read(out, args, exercise, case)
+
+
+#: The picks: one 1-D array of pool indices, compared in order; a tuple such as (picks, scores) is refused by name.
+PICKS = Answer("indices", _read_picks, INDICES.same)
+
+
 def _lowest_first(got, args, expected) -> bool:
     scores, candidates = np.asarray(args[0], dtype=float), np.asarray(args[1])
     return got == [int(i) for i in candidates[np.argsort(scores, kind="stable")[: args[2]]]]
@@ -250,7 +285,7 @@ SELECT_FROM_CANDIDATES = Exercise(
     signature="(candidate_scores, candidates, batch_size)",
     points=2,
     reference=select_from_candidates,
-    answer=INDICES,
+    answer=PICKS,
     cases=(
         Case("scores are given per candidate: return pool indices", (np.array([0.2, 0.9, 0.5]), _ints([10, 42, 7]), 1)),
         Case("the top two, largest first", (np.array([0.2, 0.9, 0.5]), _ints([10, 42, 7]), 2)),
@@ -269,6 +304,11 @@ SELECT_FROM_CANDIDATES = Exercise(
         ),
         Hint("return exactly batch_size indices.", lambda got, args, expected: len(got) != args[2]),
         Hint(STABLE_HINT, _ties_misordered),
+        Hint(
+            "keep the picks in the order of their scores, largest score first, as the sort gave them: don't sort "
+            "the picks by index (no np.sort).",
+            _sorted_picks,
+        ),
         Hint("those are the lowest scores: sort by -candidate_scores to put the largest first.", _lowest_first),
     ),
     hint="pick the positions of the largest scores, then map them through candidates[...].",
@@ -307,6 +347,20 @@ SELECT_FROM_CANDIDATES = Exercise(
             "    return np.asarray(candidates)[order]\n",
             "lowest scores",
         ),
+        Mistake(
+            "sorts the picks by index, losing the largest-score-first order",
+            "def select_from_candidates(candidate_scores, candidates, batch_size):\n"
+            "    order = np.argsort(-np.asarray(candidate_scores), kind='stable')[:batch_size]\n"
+            "    return np.sort(np.asarray(candidates)[order])\n",
+            "largest score first",
+        ),
+        Mistake(
+            "returns the picks and their scores",
+            "def select_from_candidates(candidate_scores, candidates, batch_size):\n"
+            "    order = np.argsort(-np.asarray(candidate_scores), kind='stable')[:batch_size]\n"
+            "    return np.asarray(candidates)[order], np.asarray(candidate_scores)[order]\n",
+            "return only the pool indices, one array",
+        ),
     ),
     seed=22,
 )
@@ -320,8 +374,18 @@ LINE_SCORES = np.array([0.0, 0.2, 0.5, 0.3, 0.9, 0.1, 0.4, 0.6])
 
 
 def row_score(row_scores, ids) -> np.ndarray:
-    """``score(ids)`` of the checks: the given score of each pool row in ``ids`` (picklable in a partial)."""
-    return np.asarray(row_scores, dtype=float)[np.asarray(ids, dtype=np.int64)]
+    """``score(ids)`` of the checks: the given score of each pool row in ``ids`` (picklable in a partial).
+
+    ``ids`` must be pool indices, a 1-D array of ints: anything else (the
+    embeddings of the candidates, say) is refused in words, not read as indices.
+    """
+    arr = np.asarray(ids)
+    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        raise TypeError(
+            f"score takes pool indices, a 1-D int array: call score(candidates), not score(embeddings[...]); "
+            f"got an array of shape {arr.shape} and dtype {arr.dtype}."
+        )
+    return np.asarray(row_scores, dtype=float)[arr.astype(np.int64)]
 
 
 class OneThreadIndex:
@@ -477,6 +541,11 @@ SEALS_ROUND = Exercise(
             "a new point far from the old candidates: they stay, and its neighbours join",
             ("flat", LINE, _ints([0, 4]), _ints([4]), _ints([1]), LINE_SCORES, 2, 2),
         ),
+        Case(
+            "the third round, k = 3: the new point 1's neighbours 0 and 2 were labelled in earlier rounds and stay "
+            "out; only 3 is a candidate",
+            ("flat", LINE, _ints([0, 2, 1]), _ints([1]), _ints([]), LINE_SCORES, 3, 1),
+        ),
     ),
     hidden=_round_cases,
     hints=ROUND_HINTS,
@@ -549,6 +618,22 @@ SEALS_ROUND = Exercise(
             "    candidates = update_candidates(candidates, labelled, new_ids, ids)\n"
             "    return select_from_candidates(score(candidates), candidates, batch_size)\n",
             "(candidates, picks)",
+        ),
+        Mistake(
+            "swaps labelled and new_ids in the call to update_candidates",
+            "def seals_round(index, embeddings, labelled, new_ids, candidates, score, k, batch_size):\n"
+            "    _, ids = index.search(embeddings[new_ids], k + 1)\n"
+            "    candidates = update_candidates(candidates, new_ids, labelled, ids)\n"
+            "    return candidates, select_from_candidates(score(candidates), candidates, batch_size)\n",
+            "every labelled index",
+        ),
+        Mistake(
+            "scores the candidates' embeddings instead of their pool indices",
+            "def seals_round(index, embeddings, labelled, new_ids, candidates, score, k, batch_size):\n"
+            "    _, ids = index.search(embeddings[new_ids], k + 1)\n"
+            "    candidates = update_candidates(candidates, labelled, new_ids, ids)\n"
+            "    return candidates, select_from_candidates(score(embeddings[candidates]), candidates, batch_size)\n",
+            "call score(candidates)",
         ),
     ),
     uses=("update_candidates", "select_from_candidates"),

@@ -51,13 +51,38 @@ def _per_epoch(correct) -> np.ndarray:
     return (c[:-1] & ~c[1:]).sum(1)
 
 
-COUNTS = vector(
+def _wrapped(got, args, expected) -> bool:
+    """``np.roll`` over the epochs: the last epoch taken as the one before the first (or the first after the last)."""
+    c = _bools(args[0])
+    return any(
+        np.array_equal(got, counts)
+        for counts in ((np.roll(c, 1, axis=0) & ~c).sum(0), (c & ~np.roll(c, -1, axis=0)).sum(0))
+    )
+
+
+def _ever_forgotten(got, args, expected) -> bool:
+    c = _bools(args[0])
+    return np.array_equal(got, (c[:-1] & ~c[1:]).any(0).astype(int))
+
+
+_COUNT_VECTOR = vector(
     "counts",
     lambda correct: np.shape(correct)[1],
     "one count per example (column)",
     "Rows are epochs and columns are examples: count, per example, over the epochs (axis=0).",
     exact=True,
 )
+
+
+def _read_counts(out, args, exercise, case) -> np.ndarray:
+    """The counts as :data:`_COUNT_VECTOR` reads them; ints when whole numbers (shown ``[2]``, not ``[2.]``)."""
+    got = _COUNT_VECTOR.read(out, args, exercise, case)
+    whole = np.isfinite(got).all() and np.array_equal(got, np.round(got))
+    return got.astype(np.int64) if whole else got
+
+
+#: One count per example, compared exactly and shown as ints.
+COUNTS = Answer("counts", _read_counts, _COUNT_VECTOR.same)
 
 FORGETTING_EVENTS = Exercise(
     name="forgetting_events",
@@ -69,6 +94,7 @@ FORGETTING_EVENTS = Exercise(
     cases=(
         Case("learned, forgotten, relearned: one event", (np.array([[T], [F], [T]]),)),
         Case("never learned: zero events (the ranking puts it first, in Exercise 2)", (np.array([[F], [F], [F]]),)),
+        Case("right, right, then wrong: forgotten in the last epoch, one event", (np.array([[T], [T], [F]]),)),
         Case("forgotten twice", (np.array([[T], [F], [T], [F]]),)),
         Case("learning (wrong -> right) is not forgetting", (np.array([[F], [T], [T]]),)),
         Case(
@@ -83,6 +109,15 @@ FORGETTING_EVENTS = Exercise(
     ),
     hidden=_correctness_matrices,
     hints=(
+        Hint(
+            "compare consecutive epochs only, correct[:-1] with correct[1:]: the first epoch has no previous one, "
+            "and np.roll wraps the last epoch around to before the first.",
+            _wrapped,
+        ),
+        Hint(
+            "count every right -> wrong change (sum over the epochs), not whether there was one (any).",
+            _ever_forgotten,
+        ),
         Hint(
             "you counted wrong -> right (learning); forgetting is right after one epoch, wrong after the next.",
             lambda got, args, expected: np.array_equal(got, _learned(args[0])),
@@ -137,6 +172,18 @@ FORGETTING_EVENTS = Exercise(
             "def forgetting_events(correct):\n    correct = np.asarray(correct, dtype=bool)\n"
             "    correct[1:] = correct[:-1] & ~correct[1:]\n    return correct[1:].sum(axis=0)\n",
             "in place",
+        ),
+        Mistake(
+            "compares with np.roll, so the last epoch wraps around to before the first",
+            "def forgetting_events(correct):\n    c = np.asarray(correct, dtype=bool)\n"
+            "    prev = np.roll(c, 1, axis=0)\n    return (prev & ~c).sum(axis=0)\n",
+            "consecutive epochs only",
+        ),
+        Mistake(
+            "says whether the example was ever forgotten (any), not how often",
+            "def forgetting_events(correct):\n    c = np.asarray(correct, dtype=bool)\n"
+            "    return (c[:-1] & ~c[1:]).any(axis=0)\n",
+            "not whether there was one",
         ),
     ),
     seed=31,
@@ -309,6 +356,24 @@ def _positions_for_indices(got, args, expected) -> bool:
     return got == sorted(np.concatenate(kept).tolist())
 
 
+def _rounded_otherwise(got, args, expected) -> bool:
+    """Each class's quota rounded by round(), int() or half up instead of math.ceil."""
+    order, labels, fraction = np.asarray(args[0]), np.asarray(args[1]), args[2]
+    of_class = [(order[labels[order] == c], int((labels == c).sum())) for c in np.unique(labels)]
+    return any(
+        got == sorted(np.concatenate([idx[: quota(fraction * n)] for idx, n in of_class]).tolist())
+        for quota in (round, int, lambda x: int(math.floor(x + 0.5)))
+    )
+
+
+def _missed_a_class(got, args, expected) -> bool:
+    """Right for some classes, nothing at all for the others (``range(labels.max())`` misses the last one)."""
+    labels = np.asarray(args[1])
+    seen = {int(labels[i]) for i in got}
+    missing = {int(c) for c in np.unique(labels)} - seen
+    return bool(missing) and got == [i for i in expected if int(labels[i]) not in missing]
+
+
 def _kept_the_end(got, args, expected) -> bool:
     order = np.asarray(args[0])
     return bool(set(got) & set(order[::-1][: len(expected)].tolist())) and not set(got) & set(expected)
@@ -338,6 +403,16 @@ KEEP_HARDEST = Exercise(
     ),
     hidden=_subsets,
     hints=(
+        Hint(
+            "round each class's quota up with math.ceil(fraction * n_c): round() and int() keep fewer, and can "
+            "leave a class with 0.",
+            _rounded_otherwise,
+        ),
+        Hint(
+            "a class got nothing: loop over every class, for c in np.unique(labels), including the last "
+            "(range(labels.max()) stops before it).",
+            _missed_a_class,
+        ),
         Hint("keep a share of *each class* (the class-balance guard), not the overall top.", _overall_top),
         Hint("return the indices sorted (np.sort).", lambda got, args, expected: sorted(got) == list(expected)),
         Hint(
@@ -389,6 +464,22 @@ KEEP_HARDEST = Exercise(
             "        kept.append(of_class[-math.ceil(fraction * of_class.size):])\n"
             "    return np.sort(np.concatenate(kept))\n",
             "start of it",
+        ),
+        Mistake(
+            "loops over range(labels.max()), missing the last class",
+            "def keep_hardest(order, labels, fraction):\n    order, labels = np.asarray(order), np.asarray(labels)\n"
+            "    kept = []\n    for c in range(labels.max()):\n        of_class = order[labels[order] == c]\n"
+            "        kept.append(of_class[: math.ceil(fraction * of_class.size)])\n"
+            "    return np.sort(np.concatenate(kept))\n",
+            "np.unique(labels)",
+        ),
+        Mistake(
+            "rounds each class's quota with round() instead of math.ceil",
+            "def keep_hardest(order, labels, fraction):\n    order, labels = np.asarray(order), np.asarray(labels)\n"
+            "    kept = []\n    for c in np.unique(labels):\n        idx = order[labels[order] == c]\n"
+            "        kept.append(idx[: round(fraction * (labels == c).sum())])\n"
+            "    return np.sort(np.concatenate(kept))\n",
+            "math.ceil",
         ),
     ),
     seed=32,
