@@ -4,7 +4,8 @@ The class is Lab 1's simulated class (``dcai_al.classroom``: full, blank, two st
 mistakes, one whose answers loop or crash, a cheater, a tamperer) repeated to ``--n`` notebooks.
 Serial nbgrader grades them in one course, one after another, as an instructor would with nbgrader
 alone; the kit grades each in its own scratch course on a Dask cluster of 1 and 2 workers (and with the
-sandbox, where bubblewrap works). Every run's scores are compared with serial nbgrader's.
+sandbox, where bubblewrap works), its trusted comparison included (one more sandboxed process per
+notebook). Every run's scores are compared with serial nbgrader's.
 
 Then one notebook is timed cell by cell to show where a notebook's time goes.
 
@@ -24,7 +25,7 @@ import time
 from pathlib import Path
 
 from dcai_al.classroom import students, write_class
-from dcai_al.grading import autograde, course_root
+from dcai_al.grading import _copy_solutions, autograde, course_root
 
 LAB = "lab1-passive-vs-active"
 
@@ -52,7 +53,7 @@ def serial_nbgrader(submitted: Path, timeout: int) -> tuple[float, dict]:
     course = Path(tempfile.mkdtemp(prefix="bench-nbgrader-"))
     try:
         shutil.copy2(root / "nbgrader_config.py", course / "nbgrader_config.py")
-        shutil.copytree(root / "solutions" / LAB, course / "solutions" / LAB)
+        _copy_solutions(root, [LAB], course)  # the source as `dcai-al release` writes it: hidden tests included
         shutil.copytree(submitted, course / "submitted")
         env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", MPLBACKEND="Agg")
         env["DCAI_AL_QUICK"] = "1"
