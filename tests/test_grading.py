@@ -221,7 +221,11 @@ def test_feedback_shows_each_student_their_failures_and_no_hidden_test(rehearsal
 def test_rehearsal_grades_every_lab_and_warns_nobody_honest_about_checksums(rehearsal):
     table = _table(rehearsal / "grades.csv")
     assert {r["assignment"] for r in table} == set(LABS)
-    assert all(r["status"] == "graded" for r in table)
+    for lab in LABS:  # every simulated student of a lab is graded; the other labs' extra students are missing
+        names = {s.name for s in students(lab)}
+        rows = [r for r in table if r["assignment"] == lab]
+        assert {r["student_id"] for r in rows if r["status"] == "graded"} == names
+        assert all(r["status"] == "missing" for r in rows if r["student_id"] not in names)
     problems = _table(rehearsal / "problems.csv")
     assert {p["student_id"] for p in problems} == {"tamperer"}, "only the tamperer edited locked cells"
 
