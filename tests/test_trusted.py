@@ -299,3 +299,13 @@ def test_the_solutions_of_every_other_lab_earn_full_marks_from_the_comparison_to
     verdicts = result["trusted"]["verdicts"]
     assert verdicts and all(v["score"] == v["points"] for v in verdicts), verdicts
     assert result["disagreements"] == []
+
+
+def test_a_cell_that_never_ends_is_stopped_as_nbgrader_stops_it_and_the_next_cells_still_run(lab1, tmp_path):
+    import time
+
+    nb = _set(lab1["class"]["full"], "margin", "while True:\n    pass\n", append=True)
+    started = time.perf_counter()
+    found, info = trusted.compare(nb, LAB1, _tests(nb), tmp_path / "t", sandboxed=False, timeout=120, cell_limit=2)
+    assert time.perf_counter() - started < 60, "the serving process waited for the whole notebook's limit"
+    assert all(v.score == v.points for v in found), [(v.name, v.message) for v in found if v.score != v.points]

@@ -162,7 +162,9 @@ def _grades(db_url: str, lab: str, student: str) -> list[dict]:
         return sorted(rows, key=lambda r: (r["notebook"], r["name"]))
 
 
-def _trusted(result: dict, notebook, full, course: Path, db_url: str, task: dict, limit: float, env: dict) -> None:
+def _trusted(
+    result: dict, notebook, full, course: Path, db_url: str, task: dict, limit: float, env: dict, per_cell: float
+) -> None:
     """Score the records' test cells by the trusted comparison: in the gradebook, the result and the notebook.
 
     Where the notebook's own test cell scored otherwise, the result's
@@ -174,7 +176,7 @@ def _trusted(result: dict, notebook, full, course: Path, db_url: str, task: dict
     limits = sandbox.Limits(**task.get("limits", {}))
     found, info = trusted.compare(
         notebook, lab, [g["name"] for g in result["grades"]], course / "trusted",
-        sandboxed=bool(task.get("sandbox", True)), limits=limits, timeout=limit, env=env,
+        sandboxed=bool(task.get("sandbox", True)), limits=limits, timeout=limit, env=env, cell_limit=per_cell,
     )  # fmt: skip
     result["trusted"] = {"status": info["status"], "verdicts": trusted.verdicts(found)}
     if not found:
@@ -283,7 +285,7 @@ def grade_submission(task: dict) -> dict:
         result["messages"] = _messages(full)
         if task.get("trusted", True):
             serve_env = {k: v for k, v in env.items() if k in ("MPLBACKEND", QUICK_ENV)}
-            _trusted(result, notebook, full, course, config.CourseDirectory.db_url, task, limit, serve_env)
+            _trusted(result, notebook, full, course, config.CourseDirectory.db_url, task, limit, serve_env, per_cell)
         # nbgrader renders feedback from autograded/: give it the student's copy, keep the full one.
         autograded.chmod(0o644)
         nbformat.write(nbformat.from_dict(for_student(full)), autograded)

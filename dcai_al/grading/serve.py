@@ -184,9 +184,18 @@ def main(inbox: Path, outbox: Path) -> None:
             prepares[exercise["name"]] = found
     namespace = {"__name__": "__main__", "__builtins__": builtins, "display": lambda *a, **k: None}
     cell_errors = []
+    cell_limit = float(task.get("cell_limit") or 60)
+    signal.signal(signal.SIGALRM, _alarm)
     for i, code in enumerate(task["cells"]):
         try:
-            exec(compile(strip_magics(code), f"<cell {i}>", "exec"), namespace)
+            # As nbgrader stops a cell and goes on; every 0.5 s again, in case the cell catches the first.
+            signal.setitimer(signal.ITIMER_REAL, cell_limit, 0.5)
+            try:
+                exec(compile(strip_magics(code), f"<cell {i}>", "exec"), namespace)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except _OutOfTime:
+            cell_errors.append(f"cell {i}: did not finish within {cell_limit:g} s")
         except BaseException as exc:  # a notebook goes on to the next cell after an error
             cell_errors.append(_short(f"cell {i}: {type(exc).__name__}: {exc}"))
     (outbox / "cells.json").write_text(json.dumps(cell_errors))

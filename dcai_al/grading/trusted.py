@@ -139,7 +139,9 @@ def _cases(record) -> list[tuple[str, tuple, object]]:
     return cases
 
 
-def _serve(cells, exercises, folder: Path, *, sandboxed: bool, limits, timeout: float, env: dict) -> dict:
+def _serve(
+    cells, exercises, folder: Path, *, sandboxed: bool, limits, timeout: float, env: dict, cell_limit: float
+) -> dict:
     """Run serve.py on ``cells``; returns ``{"seconds", "status", "log"}`` (its files are in ``folder/out``)."""
     from .. import sandbox
 
@@ -150,7 +152,7 @@ def _serve(cells, exercises, folder: Path, *, sandboxed: bool, limits, timeout: 
 
     subjects = list(checks._subject_modules()) if hasattr(checks, "_subject_modules") else []
     with open(inbox / "task.pkl", "wb") as f:
-        pickle.dump({"cells": cells, "exercises": exercises, "subjects": subjects}, f)
+        pickle.dump({"cells": cells, "exercises": exercises, "subjects": subjects, "cell_limit": cell_limit}, f)
     argv = [sys.executable, "-I", str(SERVE), str(inbox), str(outbox)]
     if sandboxed:
         command = sandbox.write_command(folder / "sandbox", argv, workdir=outbox, limits=limits, readonly=[inbox])
@@ -265,7 +267,8 @@ def _judge(record, cases, report, arrays, why_missing: str) -> Verdict:
 
 
 def compare(notebook, lab: str, test_cells, folder, *, sandboxed: bool = True, limits=None, timeout: float = 600,
-            env=None, time_limit: float | None = None) -> tuple[list[Verdict], dict]:  # fmt: skip
+            env=None, time_limit: float | None = None,
+            cell_limit: float = 60) -> tuple[list[Verdict], dict]:  # fmt: skip
     """Judge ``notebook``'s functions for every exercise record of ``lab`` graded in ``test_cells``.
 
     Parameters
@@ -286,6 +289,9 @@ def compare(notebook, lab: str, test_cells, folder, *, sandboxed: bool = True, l
         Variables for it (``MPLBACKEND``, the quick switch); the sandbox passes only :data:`~dcai_al.sandbox.PASS_ENV`.
     time_limit : float, optional
         Seconds per call; :data:`dcai_al.checks.TIME_LIMIT` by default.
+    cell_limit : float
+        Seconds each of the student's cells may run (nbgrader's per-cell limit): a top-level loop that
+        never ends costs the cells after it, not the whole notebook's time.
 
     Returns
     -------
@@ -310,7 +316,7 @@ def compare(notebook, lab: str, test_cells, folder, *, sandboxed: bool = True, l
         for r, cases in zip(records, plans, strict=True)
     ]
     info = _serve(student_cells(notebook), exercises, folder, sandboxed=sandboxed, limits=limits, timeout=timeout,
-                  env=dict(env or {}))  # fmt: skip
+                  env=dict(env or {}), cell_limit=cell_limit)  # fmt: skip
     why = f"the serving process: {info['status']}"
     out = []
     for index, (record, cases) in enumerate(zip(records, plans, strict=True)):
