@@ -300,6 +300,23 @@ def _sandbox_env() -> dict[str, str]:
     }
 
 
+def _checked_places(folder, workdir, limits, readonly):
+    """``(bwrap, folder, workdir, limits, readonly)`` checked and resolved, for a kernel or a command."""
+    bwrap = _require()
+    folder = Path(folder).resolve()
+    workdir = Path(workdir).resolve()
+    limits = Limits() if limits is None else limits
+    if not isinstance(limits, Limits):
+        raise TypeError(f"limits must be a Limits; got {type(limits).__name__}.")
+    if workdir == folder or folder.is_relative_to(workdir) or workdir.is_relative_to(folder):
+        raise ValueError(f"folder {folder} and workdir {workdir} must not contain each other.")
+    readonly = [Path(p).resolve() for p in readonly]
+    missing = [str(p) for p in readonly if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"readonly paths {missing} do not exist.")
+    return bwrap, folder, workdir, limits, readonly
+
+
 def write_kernelspec(
     folder,
     *,
@@ -365,20 +382,9 @@ def write_kernelspec(
     SandboxUnavailable
         When bubblewrap is missing or cannot run here.
     """
-    bwrap = _require()
-    folder = Path(folder).resolve()
-    workdir = Path(workdir).resolve()
-    limits = Limits() if limits is None else limits
-    if not isinstance(limits, Limits):
-        raise TypeError(f"limits must be a Limits; got {type(limits).__name__}.")
-    if workdir == folder or folder.is_relative_to(workdir) or workdir.is_relative_to(folder):
-        raise ValueError(f"folder {folder} and workdir {workdir} must not contain each other.")
     if not isinstance(name, str) or not name or not name.replace("-", "").replace("_", "").isalnum():
         raise ValueError(f"name must be a kernel name (letters, digits, '-', '_'); got {name!r}.")
-    readonly = [Path(p).resolve() for p in readonly]
-    missing = [str(p) for p in readonly if not p.exists()]
-    if missing:
-        raise FileNotFoundError(f"readonly paths {missing} do not exist.")
+    bwrap, folder, workdir, limits, readonly = _checked_places(folder, workdir, limits, readonly)
     pass_env = [*PASS_ENV, *pass_env]
     bad = [v for v in pass_env if not isinstance(v, str) or not v or "=" in v]
     if bad:
@@ -461,21 +467,10 @@ def write_command(
     SandboxUnavailable
         When bubblewrap is missing or cannot run here.
     """
-    bwrap = _require()
-    folder = Path(folder).resolve()
-    workdir = Path(workdir).resolve()
-    limits = Limits() if limits is None else limits
-    if not isinstance(limits, Limits):
-        raise TypeError(f"limits must be a Limits; got {type(limits).__name__}.")
-    if workdir == folder or folder.is_relative_to(workdir) or workdir.is_relative_to(folder):
-        raise ValueError(f"folder {folder} and workdir {workdir} must not contain each other.")
     argv = [str(a) for a in argv]
     if not argv:
         raise ValueError("argv must name a command.")
-    readonly = [Path(p).resolve() for p in readonly]
-    missing = [str(p) for p in readonly if not p.exists()]
-    if missing:
-        raise FileNotFoundError(f"readonly paths {missing} do not exist.")
+    bwrap, folder, workdir, limits, readonly = _checked_places(folder, workdir, limits, readonly)
     pass_env = sorted({*PASS_ENV, *pass_env} - {"JPY_PARENT_PID"})
     folder.mkdir(parents=True, exist_ok=True)
     plan = {
