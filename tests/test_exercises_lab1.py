@@ -29,10 +29,6 @@ def _line(n, threshold):
     return x, (x[:, 0] >= threshold).astype(int)
 
 
-def _mistake(name: str, story: str):
-    return next(m for m in get(name).mistakes if m.story == story)
-
-
 def _message(name: str, code: str) -> str:
     message = visible_failure(LAB, REPO, name, code)
     assert message, f"the visible check of {name} passed this answer"
@@ -259,7 +255,7 @@ def test_other_correct_loops_pass_the_hidden_cases_too(code, capsys):
     ],
 )
 def test_each_slip_gets_its_own_hint_and_not_anothers(name, story, says, never_says):
-    message = _message(name, _mistake(name, story).code)
+    message = _message(name, get(name).mistake(story).code)
     for phrase in says:
         assert phrase in message, message
     for phrase in never_says:
@@ -274,7 +270,7 @@ def test_no_mistakes_says_phrase_is_already_in_the_sentence_of_a_case():
 
 
 def test_the_loops_failure_shows_the_pool_compactly():
-    message = _message("active_learning_loop", _mistake("active_learning_loop", "takes the lowest scores").code)
+    message = _message("active_learning_loop", get("active_learning_loop").mistake("takes the lowest scores").code)
     inputs = message.splitlines()[1]
     assert "X = the points 0, 1, ..., 10 (one feature)" in inputs
     assert "make_model = MidpointModel" in inputs and "score = entropy" in inputs and "n_rounds = 3" in inputs

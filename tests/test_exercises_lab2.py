@@ -17,10 +17,6 @@ REPO = Path(__file__).resolve().parents[1]
 LAB = "lab2-batch-diversity"
 
 
-def _mistake(name: str, story: str):
-    return next(m for m in get(name).mistakes if m.story == story)
-
-
 def _message(name: str, code: str) -> str:
     message = visible_failure(LAB, REPO, name, code)
     assert message, f"the visible check of {name} passed this answer"
@@ -54,7 +50,7 @@ def test_the_records_come_in_notebook_order_with_their_points():
     ],
 )
 def test_each_k_center_slip_gets_its_own_hint_and_not_anothers(story, says, never_says):
-    message = _message("k_center_greedy", _mistake("k_center_greedy", story).code)
+    message = _message("k_center_greedy", get("k_center_greedy").mistake(story).code)
     for phrase in says:
         assert phrase in message, message
     for phrase in never_says:
@@ -88,7 +84,7 @@ def test_each_k_center_slip_gets_its_own_hint_and_not_anothers(story, says, neve
     ],
 )
 def test_each_top_j_update_and_radius_slip_gets_its_own_hint_and_not_anothers(name, story, says, never_says):
-    message = _message(name, _mistake(name, story).code)
+    message = _message(name, get(name).mistake(story).code)
     for phrase in says:
         assert phrase in message, message
     for phrase in never_says:
@@ -96,13 +92,13 @@ def test_each_top_j_update_and_radius_slip_gets_its_own_hint_and_not_anothers(na
 
 
 def test_numpys_default_argsort_fails_the_many_ties_case_with_the_stable_sort_hint():
-    message = _message("top_j", _mistake("top_j", "numpy's default argsort: ties in any order").code)
+    message = _message("top_j", get("top_j").mistake("numpy's default argsort: ties in any order").code)
     assert "90 tied scores" in message.splitlines()[0]
     assert "kind='stable'" in message and "does not keep equal scores in order" in message
 
 
 def test_a_reversed_ascending_argsort_is_told_that_it_puts_the_higher_index_first():
-    message = _message("top_j", _mistake("top_j", "reverses an ascending argsort: ties go to the higher index").code)
+    message = _message("top_j", get("top_j").mistake("reverses an ascending argsort: ties go to the higher index").code)
     assert "ties go to the lower index" in message.splitlines()[0]
     assert "reversing an ascending sort puts the higher index first" in message
 

@@ -162,6 +162,13 @@ class Exercise:
         """``args`` as the function receives them (after :attr:`prepare`)."""
         return tuple(self.prepare(*args)) if self.prepare is not None else tuple(args)
 
+    def mistake(self, story: str) -> Mistake:
+        """The typical mistake told as ``story``."""
+        for mistake in self.mistakes:
+            if mistake.story == story:
+                return mistake
+        raise ValueError(f"{self.name} has no typical mistake {story!r}.")
+
     def hidden_cases(self) -> list[tuple]:
         """The hidden cases' plain arguments, the same on every call."""
         return [tuple(args) for args in self.hidden(np.random.default_rng(self.seed))]
