@@ -13,6 +13,7 @@ the tests all read it, so adding an exercise means adding one record.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -141,7 +142,7 @@ class Exercise:
     prepare: Callable | None = None
     show: Callable | None = None
 
-    @property
+    @functools.cached_property  # read for every case's message
     def parameters(self) -> list[str]:
         """The parameter names of :attr:`signature`, in order."""
         namespace: dict = {}
