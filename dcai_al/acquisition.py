@@ -26,7 +26,7 @@ from .validation import (
     is_tensor,
 )
 
-__all__ = ["SCORES", "entropy", "least_confidence", "margin", "random_scores", "select_top"]
+__all__ = ["SCORES", "entropy", "least_confidence", "margin", "random_scores", "select_top", "top_by_score"]
 
 
 def entropy(probs):
@@ -153,8 +153,37 @@ def select_top(scores, batch_size: int, *, labelled=None):
         return idx[_torch().sort(-s[idx], stable=True).indices]
     s = np.asarray(s, dtype=np.float64).copy()
     s[excluded] = -np.inf
-    kth = np.partition(s, n - b)[n - b]
-    above = np.flatnonzero(s > kth)
-    ties = np.flatnonzero(s == kth)[: b - above.size]
-    idx = np.concatenate([above, ties])
-    return idx[np.lexsort((idx, -s[idx]))].astype(np.int64)
+    return top_by_score(s, b)
+
+
+def top_by_score(scores: np.ndarray, batch_size: int, ids: np.ndarray | None = None) -> np.ndarray:
+    """:func:`select_top`'s kernel, on checked input: positions of the ``batch_size`` largest scores.
+
+    Ties are broken towards the lower ``ids`` entry (the lower position when
+    ``ids`` is None), so a pool held in any order gives the batch that
+    :func:`select_top` gives on the same pool sorted by id. One partition,
+    no sort of the whole array.
+
+    Parameters
+    ----------
+    scores : numpy.ndarray of float, shape (m,)
+        Finite, or ``-inf`` for rows never to choose.
+    batch_size : int
+        In [1, m].
+    ids : numpy.ndarray of int, shape (m,), optional
+        Distinct keys for the tie-break, e.g. the pool indices of the rows.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (batch_size,)
+        Positions in ``scores``, in decreasing order of score.
+    """
+    n, b = scores.shape[0], batch_size
+    kth = np.partition(scores, n - b)[n - b]
+    above = np.flatnonzero(scores > kth)
+    ties = np.flatnonzero(scores == kth)
+    if ids is not None:
+        ties = ties[np.argsort(ids[ties], kind="stable")]
+    idx = np.concatenate([above, ties[: b - above.size]])
+    key = idx if ids is None else ids[idx]
+    return idx[np.lexsort((key, -scores[idx]))].astype(np.int64)

@@ -9,8 +9,10 @@ There is one loop, :func:`run_loop`, and one selector interface::
     selector.select(model, X_pool, labelled, unlabelled, batch_size, rng) -> pool indices
 
 A score over class probabilities becomes a selector through
-:class:`ScoreSelector`; k-centers and the hybrid live in
-:mod:`dcai_al.diversity`; SEALS (:class:`dcai_al.seals.Seals`) wraps any
+:class:`ScoreSelector`, which also offers
+``select_rows(model, rows, ids, batch_size) -> pool indices`` for rows
+already gathered, in any order (SEALS keeps its candidates' rows so);
+k-centers and the hybrid live in :mod:`dcai_al.diversity`; SEALS (:class:`dcai_al.seals.Seals`) wraps any
 selector and narrows ``unlabelled`` to its candidate pool, as small-text
 wraps a base strategy. Every run returns one :class:`History`.
 
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from .acquisition import select_top
+from .acquisition import select_top, top_by_score
 from .deprecation import renamed_parameters
 from .validation import (
     as_generator,
@@ -34,6 +36,7 @@ from .validation import (
     check_indices,
     check_labels,
     check_positive_int,
+    check_scores,
 )
 
 __all__ = [
@@ -158,14 +161,29 @@ class ScoreSelector:
         self.n_classes = n_classes
 
     def select(self, model, X_pool, labelled, unlabelled, batch_size, rng):
-        n_classes = self.n_classes if self.n_classes is not None else len(model.classes_)
         if unlabelled.size > len(X_pool) // 2 and unlabelled.size + len(labelled) == len(X_pool):
             # All the unlabelled and most of the pool: score it in place and pass the labelled to select_top,
             # rather than copy its rows. A restricted choice (SEALS's candidates) always takes the copy.
-            scores = np.asarray(self.score(class_probabilities(model, X_pool, n_classes)))
+            scores = np.asarray(self.score(class_probabilities(model, X_pool, self._n_classes(model))))
             return select_top(scores, batch_size, labelled=labelled)
-        scores = np.asarray(self.score(class_probabilities(model, X_pool[unlabelled], n_classes)))
-        return unlabelled[select_top(scores, batch_size)]  # positions -> pool indices
+        return self.select_rows(model, X_pool[unlabelled], unlabelled, batch_size)
+
+    def select_rows(self, model, rows, ids, batch_size):
+        """The top batch among ``rows`` (the feature rows of pool indices ``ids``, in any order).
+
+        SEALS calls this with its own contiguous copy of the candidates' rows,
+        so a round does not gather them from the pool. Ties go to the lower
+        pool index, as in :meth:`select`.
+        """
+        if not 1 <= batch_size <= len(ids):
+            raise ValueError(f"batch_size={batch_size} must lie in [1, {len(ids)}], the rows to choose from.")
+        scores = np.asarray(self.score(class_probabilities(model, rows, self._n_classes(model))))
+        if scores.shape != (len(ids),):
+            raise ValueError(f"score must return one score per row: got shape {scores.shape} for {len(ids)} rows.")
+        return ids[top_by_score(check_scores(scores).astype(np.float64, copy=False), batch_size, ids)]
+
+    def _n_classes(self, model) -> int:
+        return self.n_classes if self.n_classes is not None else len(model.classes_)
 
 
 class RandomSelector:

@@ -134,6 +134,12 @@ class CandidatePool:
         self._is_candidate = np.zeros(self.n, dtype=bool)
         self._labelled = np.empty(0, dtype=np.int64)
         self._candidates = np.empty(0, dtype=np.int64)
+        # The candidates' rows, copied once when each joins, in a buffer of their own (in joining order, not
+        # sorted): scoring reads them contiguously. Gathering ~13k rows at random places of a 10^7-row pool
+        # took 1.5 ms of a 4.6 ms round; a round now copies only the ~1k rows that join.
+        self._slots = np.empty(0, dtype=np.int64)  # pool index of each buffer row
+        self._rows = np.empty((0, self.embeddings.shape[1]), dtype=np.float32)
+        self._size = 0
 
     def update(self, newly_labelled) -> CandidatePool:
         """Add the neighbours of ``newly_labelled`` and drop every labelled index.
@@ -155,7 +161,9 @@ class CandidatePool:
         self._labelled = np.union1d(self._labelled, new)
         # Only the new examples can have become labelled: find them in the sorted candidates
         # (O(batch log c)) instead of reading every candidate's flag at random places in n.
-        kept = _without(self._candidates, new[self._is_candidate[new]])
+        leaving = new[self._is_candidate[new]]
+        kept = _without(self._candidates, leaving)
+        self._drop_rows(leaving)
         self._is_candidate[new] = False
         if new.size:
             queries = np.ascontiguousarray(self.embeddings[new], dtype=np.float32)
@@ -167,7 +175,45 @@ class CandidatePool:
             fresh = found[~self._is_candidate[found] & ~self._is_labelled[found]]
             self._is_candidate[fresh] = True
             kept = _merged(kept, fresh)
+            self._add_rows(fresh)
         self._candidates = kept
+
+    def _drop_rows(self, leaving: np.ndarray) -> None:
+        """Remove these candidates' rows from the buffer: the last rows move into the gaps (O(batch))."""
+        if not leaving.size:
+            return
+        size = self._size
+        gaps = np.flatnonzero(np.isin(self._slots[:size], leaving))
+        tail = size - gaps.size
+        holes = gaps[gaps < tail]
+        movers = np.setdiff1d(np.arange(tail, size), gaps, assume_unique=True)  # as many as holes
+        self._slots[holes] = self._slots[movers]
+        self._rows[holes] = self._rows[movers]
+        self._size = tail
+
+    def _add_rows(self, fresh: np.ndarray) -> None:
+        """Append these new candidates' rows, growing the buffer by doubling."""
+        end = self._size + fresh.size
+        if end > self._slots.size:
+            capacity = max(end, 2 * self._slots.size, 1024)
+            self._slots = np.resize(self._slots, capacity)
+            rows = np.empty((capacity, self._rows.shape[1]), dtype=np.float32)
+            rows[: self._size] = self._rows[: self._size]
+            self._rows = rows
+        self._slots[self._size : end] = fresh
+        self._rows[self._size : end] = self.embeddings[fresh]
+        self._size = end
+
+    def candidate_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates and their embedding rows, in the buffer's order (not sorted); views, not copies.
+
+        Returns
+        -------
+        ids : numpy.ndarray of int64, shape (c,)
+        rows : numpy.ndarray of float32, shape (c, d)
+            ``rows[i]`` is the embedding of pool index ``ids[i]``.
+        """
+        return self._slots[: self._size], self._rows[: self._size]
 
     @property
     def candidates(self) -> np.ndarray:
@@ -278,11 +324,17 @@ class Seals:
             return self._select(model, X_pool, labelled, batch_size, rng)
 
     def _select(self, model, X_pool, labelled, batch_size, rng):
-        if len(self.pool) >= batch_size:
-            choose_from = self.pool._candidates  # sorted; never written to by the selector
-        else:  # too few candidates to fill a batch: this round scans the whole unlabelled pool
-            choose_from = np.flatnonzero(~self.pool._is_labelled)
-        picked = self.selector.select(model, X_pool, labelled, choose_from, batch_size, rng)
+        if len(self.pool) >= batch_size and hasattr(self.selector, "select_rows") and X_pool is self.pool.embeddings:
+            # A selector that scores rows one by one takes the pool's own copy of the candidates' rows
+            # (only when the model's features are the embeddings themselves, as in run_seals).
+            ids, rows = self.pool.candidate_rows()
+            picked = self.selector.select_rows(model, rows, ids, batch_size)
+        else:
+            if len(self.pool) >= batch_size:
+                choose_from = self.pool._candidates  # sorted; never written to by the selector
+            else:  # too few candidates to fill a batch: this round scans the whole unlabelled pool
+                choose_from = np.flatnonzero(~self.pool._is_labelled)
+            picked = self.selector.select(model, X_pool, labelled, choose_from, batch_size, rng)
         picked = check_indices(picked, self.pool.n, "selection")  # O(batch): the selector may be anyone's
         self.pool.update(picked)
         return picked

@@ -157,3 +157,15 @@ def test_a_float16_softmax_is_accepted_as_probabilities():
     logits = np.random.default_rng(0).standard_normal((50, 10))
     p16 = (np.exp(logits) / np.exp(logits).sum(1, keepdims=True)).astype(np.float16)  # rows sum to 1 +- 1e-3
     assert entropy(p16).shape == (50,) and entropy(torch.from_numpy(p16)).shape == (50,)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_top_by_score_over_rows_in_any_order_picks_what_select_top_picks_over_the_rows_sorted_by_id(seed):
+    from dcai_al.acquisition import top_by_score
+
+    rng = np.random.default_rng(seed)
+    ids = rng.choice(10_000, 300, replace=False)
+    scores = rng.integers(0, 5, 300).astype(float)  # many ties: the tie-break decides most of the batch
+    by_id = np.argsort(ids)
+    expected = ids[by_id][select_top(scores[by_id], 25)]
+    assert np.array_equal(ids[top_by_score(scores, 25, ids)], expected)

@@ -59,6 +59,74 @@ def test_labelling_candidates_round_by_round_keeps_the_pool_sorted_and_equal_to_
     assert np.array_equal(pool.candidates, CandidatePool(build_index(X), X, 6).update(labelled).candidates)
 
 
+def test_the_pools_copy_of_candidate_rows_holds_exactly_the_candidates_and_their_embeddings(rng):
+    X = rng.standard_normal((500, 4)).astype(np.float32)
+    pool = CandidatePool(build_index(X), X, 8).update([0, 1, 2])
+    for _ in range(15):  # labels taken from the candidates (rows leave the buffer) and from outside them
+        outside = np.setdiff1d(np.arange(500), np.concatenate([pool.candidates, pool.labelled]))
+        pool.update(np.concatenate([rng.choice(pool.candidates, 6, replace=False), rng.choice(outside, 2)]))
+        ids, rows = pool.candidate_rows()
+        assert np.array_equal(np.sort(ids), pool.candidates)
+        assert np.array_equal(rows, X[ids])
+
+
+class RowsHidden:
+    """The same selector without ``select_rows``, so Seals takes its general path (gathering from the pool)."""
+
+    def __init__(self, selector):
+        self.inner = selector
+
+    def select(self, *args):
+        return self.inner.select(*args)
+
+
+@pytest.mark.parametrize("coarse", [False, True], ids=["distinct scores", "scores in 4 ties"])
+def test_scoring_the_pools_row_copy_picks_what_scoring_the_pool_rows_picks_ties_included(coarse, rare_pool):
+    from sklearn.linear_model import LogisticRegression
+
+    from dcai_al.loop import ScoreSelector, run_loop
+    from dcai_al.seals import Seals
+
+    X, y, *_ = rare_pool
+    labelled = np.concatenate([np.flatnonzero(y == 1)[:3], np.flatnonzero(y == 0)[:30]])
+    calls = []
+
+    class Counted(ScoreSelector):
+        def select(self, *args):
+            calls.append(1)
+            return super().select(*args)
+
+    def score(probs):
+        return np.round(probs[:, 1] * 3) if coarse else probs[:, 1]
+
+    runs = []
+    for wrap in (lambda s: s, RowsHidden):
+        seals = Seals(wrap(Counted(score, n_classes=2)), CandidatePool(build_index(X), X, k=20))
+        h = run_loop(LogisticRegression(max_iter=500), X, y, score=seals, labelled=labelled, batch_size=10, n_rounds=8)
+        runs.append(h.chosen)
+    assert len(calls) == 8  # only the second run gathered rows from the pool: the first took the row copy
+    for fast, general in zip(*runs, strict=True):
+        assert np.array_equal(fast, general)
+
+
+def test_when_the_models_features_are_not_the_embeddings_seals_scores_the_models_features(rng):
+    from sklearn.linear_model import LogisticRegression
+
+    from dcai_al.loop import ScoreSelector, run_loop
+    from dcai_al.seals import Seals
+
+    E = rng.standard_normal((300, 3)).astype(np.float32)  # the neighbour space
+    F = -E[:, :1] * 5  # the model's features: the opposite order of E's first column
+    y = (E[:, 0] > 1).astype(int)
+    labelled = np.concatenate([np.flatnonzero(y == 1)[:2], np.flatnonzero(y == 0)[:10]])
+    seals = Seals(ScoreSelector(most_likely_positive, n_classes=2), CandidatePool(build_index(E), E, k=30))
+    h = run_loop(LogisticRegression(), F, y, score=seals, labelled=labelled, batch_size=5, n_rounds=1)
+    model = LogisticRegression().fit(F[labelled], y[labelled])
+    candidates = CandidatePool(build_index(E), E, k=30).update(labelled).candidates
+    best = candidates[np.argsort(-model.predict_proba(F[candidates])[:, 1], kind="stable")[:5]]
+    assert np.array_equal(h.chosen[1], best)
+
+
 def test_self_match_is_removed_by_id_even_behind_a_duplicate():
     # Points 0 and 1 are identical: faiss may list 1 before 0 in 0's own row.
     X = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [5.0, 0.0]], dtype=np.float32)
