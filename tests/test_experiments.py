@@ -48,3 +48,30 @@ def test_lab3_thinning_keeps_the_rare_class_at_its_prevalence():
     kept = lab3._thin(y, lab3.PREVALENCE, np.random.default_rng(0))
     assert np.isclose((y[kept] == lab3.RARE_CLASS).mean(), lab3.PREVALENCE, atol=1e-4)
     assert (y[kept] != lab3.RARE_CLASS).sum() == 9000
+
+
+def test_lab3_generated_embeddings_are_seeded_rows_of_the_networks_width_with_the_rare_digit_at_its_prevalence():
+    import numpy as np
+
+    from dcai_al.experiments import lab3
+    from dcai_al.mnist1d_recipe import mnist1d_signals, standardise
+    from dcai_al.models import TorchClassifier
+
+    digits = np.arange(300) % 10
+    net = TorchClassifier(arch="cnn1d", width=4, depth=2, hidden=8, epochs=1, seed=0)
+    net.fit(standardise(mnist1d_signals(digits, seed=0)), digits)
+    X, y = lab3.generated_embeddings(net, 30_000, seed=1, prevalence=0.02, block=7_000)
+    assert X.shape == (30_000, 8) and X.dtype == np.float32 and y.dtype == np.int8
+    assert abs(y.mean() - 0.02) < 0.004
+    out = np.zeros((30_000, 8), dtype=np.float32)
+    X2, y2 = lab3.generated_embeddings(net, 30_000, seed=1, prevalence=0.02, block=7_000, out=out)
+    assert X2 is out and np.array_equal(X2, X) and np.array_equal(y2, y)
+    assert not np.array_equal(lab3.generated_embeddings(net, 100, seed=2)[0], X[:100])
+
+
+def test_lab3_selection_cost_runs_on_the_generator_without_a_network_and_reports_the_index():
+    from dcai_al.experiments import lab3
+
+    (row,) = lab3.selection_cost([3_000], rounds=2, k=10)
+    assert row["n"] == 3_000 and row["seals_s"] > 0 and row["full_s"] > 0
+    assert 1 <= row["nprobe"] <= row["nlist"] and row["candidates"] > 0
