@@ -4,67 +4,85 @@ For each pool size both loops start from the same seed set (5 positives, 95
 negatives) and spend the same labels on active search ("most likely
 positive"), through the kit's one loop (:func:`dcai_al.loop.run_loop` via
 :func:`dcai_al.seals.run_seals`) and the same lean scorer. The table gives the
-median selection time per round (scoring, choosing, candidate update;
-training excluded), the examples scored per round, the ratio, the recall of
-positives at the budget, and the IVF index: its cells, the search breadth
-(nprobe) chosen at build time for recall@10 >= 0.95 against exact search, and
-the recall@10 measured again on other pool rows.
+time to make the pool, the median selection time per round (scoring,
+choosing, candidate update; training excluded), the examples scored per
+round, the ratio, the share of the pool's positives found at the budget, and
+the IVF index: its cells, the search breadth (nprobe) chosen at build time
+for recall@10 >= 0.95 against exact search, and the recall@10 measured again
+on other pool rows.
 
-The index is ``kind="ivfhnsw"`` by default: cells of about 1,024 vectors
-(nlist = n // 1024, so a cell does not grow with the pool), found by two-level
+The data (``--data``):
+
+* ``embeddings`` (default): Lab 3's data. Lab 3's 1-D CNN is trained as the
+  lab trains it (MNIST-1D without digit 7), then embeds new MNIST-1D samples
+  made block by block by :mod:`dcai_al.mnist1d_recipe` (the package's recipe
+  on whole blocks; the package itself makes one sample at a time), with 7s
+  at 0.5%. The embeddings come from a network, as SEALS assumes.
+* ``generator``: the kit's clustered Gaussian generator
+  (:func:`dcai_al.data.make_embedding_pool`, 64-d, 0.5% positives), which
+  no network made.
+
+10M x 64 float32 is 2.56 GB, made in blocks straight into one array.
+
+The index is ``kind="ivfhnsw"``: cells of about 1,024 vectors (nlist =
+n // 1024, so a cell does not grow with the pool), found by two-level
 k-means and chosen through an HNSW graph, with 8-bit codes, each query's
 shortlist of 2 x k by the codes reranked by exact float32 distances
-(``refine=True``). With the codes alone no nprobe, up to all 9,765 cells,
-reached recall@10 0.95 at 10^7 rows (0.936 at the one kept; likely the 10
-nearest lie closer together than the codes' error); ``--no-refine`` measures
-them so. ``--index ivfsq`` gives the older rule, nlist ~ sqrt(n) with a flat
-quantizer, whose cells grow like sqrt(n).
-Each size runs both loops ``--repeats`` times and keeps the smallest median
-per round: on this shared 2-core machine one run under load read 18 ms for a
-10^5 round that takes 1.6 ms.
+(``refine=True``; ``--no-refine`` measures the codes alone). ``--index
+ivfsq`` gives the older rule, nlist ~ sqrt(n) with a flat quantizer, whose
+cells grow like sqrt(n). Each size runs both loops ``--repeats`` times and
+keeps the smallest median per round: on this shared 2-core machine one run
+under load read 18 ms for a 10^5 round that takes 1.6 ms.
 
-The data is the kit's generator :func:`dcai_al.data.make_embedding_pool`
-(clustered, 64-d, 0.5% positives), not embeddings from a real network: the
-cost of a round depends on the pool's size and the candidates' count, which
-this measures; how well SEALS finds a concept on real data is Lab 3's
-question. 10M x 64 float32 is 2.56 GB, generated in blocks straight into one
-array; the index holds 8-bit codes (0.64 GB) and, to rerank, a float32 copy.
+Measured here (``nice -n 10 python benchmarks/bench_seals.py``, 2 CPUs, load
+average 0.9 at the start, 1.5 at the end, about 9 minutes):
 
-Where a round's time goes (medians of 20 profiled rounds, 8-bit codes without
-reranking, before the candidate update was reworked): search of the 10 new
-labels' 101 neighbours 0.41 / 1.21 / 6.35 ms at 10^5 / 10^6 / 10^7, scoring the
-candidates 0.46 / 0.75 / 1.35 ms (8.7k / 11k / 14k of them; 0.82 ms of the
-1.35 is reading their rows from the 2.56 GB array), candidate update 0.12 /
-0.33 / 0.49 ms. The update no longer reads every candidate's flag or sorts the
-candidates each round (over a stub index of random neighbours: 0.58 -> 0.30
-ms at 10^7 with 49k candidates, 0.30 -> 0.23 ms at 10^5 with 39k). What
-still grows is the data's, not the bookkeeping's: on these 64-d Gaussian
-clusters recall@10 >= 0.95 needs a nearly constant share of the pool scanned
-(1.03% of the cells at 10^5, 0.66% at 10^7, so ~64x the codes read), and
-more candidates at random rows of a larger array. An HNSW graph over the
-pool does not escape it here: at 10^6 rows (M = 16) recall@10 was 0.944 at
-efSearch 256 (4.8 ms for 10 queries, 38 s to build; at 10^5, 0.973 at
-efSearch 128), where the IVF takes 1.2 ms; nor 4-bit PQ codes (fast scan),
-which need a shortlist of 8 x k reranked to reach 0.95 at 10^6 (1.5 ms,
-against 1.7 ms for 8-bit codes with 1.5 x k; both under load) and at 10^7
-a shortlist of 16 x k to reach 0.958 at the same 64 cells, whose rerank
-makes 10 queries cost 8.2 ms (8-bit codes, not reranked: 6.35 ms); the kit offers no fast-scan kind.
+       pool make s  nlist nprobe scanned recall@10  build s | SEALS ms  scored |  full ms     scored | full/SEALS
+     10,000      3      9      1  11.11%     0.952      0.0 |      1.7   6,257 |      0.5      9,805 |       0.3x
+    100,000      2     97      2   2.06%     0.977      0.4 |      2.2  11,608 |      3.3     99,805 |       1.5x
+  1,000,000     15    976      3   0.31%     0.953      6.1 |      2.4  12,836 |     30.9    999,805 |      12.7x
+ 10,000,000    132   9765      6   0.06%     0.970     77.2 |      3.0  13,852 |    392.9  9,999,805 |     132.6x
 
-Measured here (``nice -n 10 python benchmarks/bench_seals.py``, 2 CPUs shared
-with other jobs, load average 2.2 at the start, 6.0 at the end, ~9 minutes):
+Target 1 (>= 50x per round at 10M): 132.6x, met. Target 2 (SEALS's round
+growing <= 2x from 10^5 to 10^7): 1.34x, met. Both methods found a similar
+share of positives at every size (SEALS 66 / 17.6 / 3.2 / 0.4%, full scan
+63.8 / 18.8 / 2.6 / 0.2% of 50 to 50,000 positives).
 
-       pool  nlist nprobe scanned recall@10  build s | SEALS ms  scored |  full ms     scored | full/SEALS
-     10,000      9      1  11.11%     0.981      0.3 |      1.4   5,966 |      0.3      9,805 |       0.2x
-    100,000     97      1   1.03%     0.978      2.0 |      1.6   8,749 |      2.3     99,805 |       1.5x
-  1,000,000    976      8   0.82%     0.982     16.9 |      2.7  10,909 |     29.3    999,805 |      10.9x
- 10,000,000   9765     64   0.66%     0.983    247.6 |      9.6  13,614 |    570.0  9,999,805 |      59.4x
+Why it stays flat on these embeddings, and where it does not:
 
-Target 1 (>= 50x per round at 10M): 59.4x, met. Target 2 (SEALS's round
-growing <= 2x from 10^5 to 10^7): 6.16x, NOT met, for the reasons above; the
-script prints the same explanation from its own numbers. Both methods found
-the same share of positives at every size.
+* The search. A network's embedding lies near a low-dimensional set, so the
+  10 nearest neighbours of a row sit in the few cells around it whatever
+  the pool's size: recall@10 >= 0.95 needs 2, 3 and 6 cells of 1,024 at
+  10^5, 10^6 and 10^7 rows. On the Gaussian generator every cluster fills
+  all 64 dimensions, the neighbours spread over a near-constant *share* of
+  the cells (1 of 97, 8 of 976, 64 of 9,765), and the search grows almost
+  like n: ``--data generator`` prints that table, with the explanation.
+* The scoring. A round scores ~12-14k candidates. Read by index from the
+  pool, their rows were 1.5 ms of a 4.6 ms round at 10^7 (random places of
+  a 2.56 GB array, cold after the search); the candidate pool now keeps its
+  candidates' rows in a buffer of its own, filled once as each joins
+  (``CandidatePool.candidate_rows``), and a round copies only the ~1k that
+  join (before: 2.3 / 4.6 ms at 10^5 / 10^7 rows, a 2.0x growth; after:
+  2.1 / 3.0 ms, profiled with the same seeds).
+* What still grows: the search (0.9 -> 1.6 ms for 10 queries, 6 cells
+  instead of 2, and the exact rerank reads its shortlist at random places
+  of the float copy) and the bookkeeping's random reads of the n-long flags.
 
-    nice -n 10 python benchmarks/bench_seals.py                 # 10^4 .. 10^7
+On the generator (``--data generator``, the same session, load average 1.4
+at the end), neither target is met, and the table shows why:
+
+       pool make s  nlist nprobe scanned recall@10  build s | SEALS ms  scored |  full ms     scored | full/SEALS
+     10,000      0      9      1  11.11%     0.981      0.0 |      1.2   5,966 |      0.3      9,805 |       0.3x
+    100,000      0     97      1   1.03%     0.978      0.4 |      1.3   8,749 |      2.1     99,805 |       1.7x
+  1,000,000      1    976      8   0.82%     0.982      7.3 |      2.3  10,909 |     29.3    999,805 |      12.5x
+ 10,000,000     12   9765     64   0.66%     0.983     67.3 |      8.7  13,614 |    396.4  9,999,805 |      45.6x
+
+a 10^7 round costs 6.79x a 10^5 one, since the search reads ~64x the codes,
+and the full scan is 45.6x a SEALS round (an earlier run, with the full scan
+at 570 ms under a load average of 6, read 59.4x).
+
+    nice -n 10 python benchmarks/bench_seals.py                 # 10^4 .. 10^7, Lab 3's embeddings
+    nice -n 10 python benchmarks/bench_seals.py --data generator
     python benchmarks/bench_seals.py --sizes 10000 100000 --rounds 10
 """
 
@@ -79,6 +97,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from dcai_al.data import make_embedding_pool
+from dcai_al.experiments.lab3 import PREVALENCE, generated_embeddings, mnist1d_embeddings, seed_set, sizes
 from dcai_al.neighbour_index import exact_neighbours, recall_at
 from dcai_al.seals import build_index, most_likely_positive, run_seals
 
@@ -87,17 +106,20 @@ REFINE = {True: "shortlist reranked by exact distances", False: "no reranking"}
 NLIST_RULE = {"ivf": "nlist ~ sqrt(n)", "ivfsq": "nlist ~ sqrt(n)", "ivfhnsw": "nlist = n // 1024, HNSW quantizer"}
 
 
-def seed_set(y, seed: int, n_pos: int = 5, n_neg: int = 95) -> np.ndarray:
-    """5 positives and 95 negatives, as in the original course lab."""
-    rng = np.random.default_rng(seed)
-    pos = rng.choice(np.flatnonzero(y == 1), n_pos, replace=False)
-    return np.concatenate([pos, rng.choice(np.flatnonzero(y == 0), n_neg, replace=False)])
+def pool(n: int, embedder) -> tuple[np.ndarray, np.ndarray]:
+    """n rows, made block by block straight into one float32 array: the network's embeddings, or the generator's."""
+    out = np.empty((n, D), dtype=np.float32)
+    if embedder is None:
+        return make_embedding_pool(n, D, prevalence=PREVALENCE, seed=0, out=out)
+    return generated_embeddings(embedder, n, seed=0, out=out)
 
 
 def measure(
-    n: int, rounds: int, k: int, recall_queries: int, threads: int, kind: str, refine: bool, repeats: int
+    n: int, rounds: int, k: int, recall_queries: int, threads: int, kind: str, refine: bool, repeats: int, embedder
 ) -> dict:
-    X, y = make_embedding_pool(n, D, seed=0, out=np.empty((n, D), dtype=np.float32))  # generated block by block
+    start = time.perf_counter()
+    X, y = pool(n, embedder)
+    make_s = time.perf_counter() - start
     start = time.perf_counter()
     index = build_index(
         X, kind, refine=refine and kind != "ivf"
@@ -118,6 +140,7 @@ def measure(
             full_ms.append(np.median(full.selection_seconds) * 1e3)
     return dict(
         n=n,
+        make_s=make_s,
         nlist=int(ivf.nlist),
         nprobe=int(ivf.nprobe),
         recall10=recall,
@@ -141,6 +164,13 @@ def main():
     )
     parser.add_argument("--recall-queries", type=int, default=200)
     parser.add_argument(
+        "--data",
+        choices=["embeddings", "generator"],
+        default="embeddings",
+        help="new MNIST-1D samples embedded by Lab 3's network (trained first, as the lab does), or the kit's "
+        "clustered Gaussian generator (dcai_al.data.make_embedding_pool)",
+    )
+    parser.add_argument(
         "--index",
         choices=["ivf", "ivfsq", "ivfhnsw"],
         default="ivfhnsw",
@@ -162,17 +192,33 @@ def main():
     report(args)
 
 
+DATA = {
+    "embeddings": "new MNIST-1D samples (dcai_al.mnist1d_recipe) embedded by Lab 3's 1-D CNN (trained without 7s)",
+    "generator": "dcai_al.data.make_embedding_pool (the kit's clustered Gaussian generator, no network)",
+}
+
+
 def report(args):
+    embedder = None
+    if args.data == "embeddings":
+        start = time.perf_counter()
+        lab = mnist1d_embeddings(sizes(quick=False))  # Lab 3's network, trained as the lab trains it
+        embedder = lab.embedder
+        print(
+            f"Lab 3's network trained in {time.perf_counter() - start:.1f} s (MNIST-1D made or read from the cache "
+            f"included); its accuracy on the 9 digits it saw: {lab.embedder_accuracy:.3f}."
+        )
     print(
-        f"Active search, data: dcai_al.data.make_embedding_pool (the kit's generator, not real embeddings), d={D}, "
-        f"0.5% positives; seed set 5+95, k={args.k}, batches of 10, {args.rounds} rounds "
+        f"Active search, data: {DATA[args.data]}, d={D}, "
+        f"{PREVALENCE:.1%} positives; seed set 5+95, k={args.k}, batches of 10, {args.rounds} rounds "
         f"(best median of {args.repeats} runs); SEALS over a faiss "
         f"{args.index!r} index ({NLIST_RULE[args.index]}, {REFINE[args.refine and args.index != 'ivf']}, "
         f"nprobe for recall@10 >= 0.95).\n{os.cpu_count()} CPUs, "
         f"{args.threads} thread(s) for both methods, load average {os.getloadavg()[0]:.1f} at the start.\n"
     )
     header = (
-        f"{'pool':>11s} {'nlist':>6s} {'nprobe':>6s} {'scanned':>7s} {'recall@10':>9s} {'build s':>8s} | "
+        f"{'pool':>11s} {'make s':>6s} {'nlist':>6s} {'nprobe':>6s} {'scanned':>7s} {'recall@10':>9s} "
+        f"{'build s':>8s} | "
         f"{'SEALS ms':>8s} "
         f"{'scored':>7s} | {'full ms':>8s} {'scored':>10s} | {'full/SEALS':>10s} | {'found SEALS':>11s} {'full':>6s}"
     )
@@ -181,11 +227,20 @@ def report(args):
     rows = []
     for n in args.sizes:
         r = measure(
-            n, args.rounds, args.k, min(args.recall_queries, n), args.threads, args.index, args.refine, args.repeats
+            n,
+            args.rounds,
+            args.k,
+            min(args.recall_queries, n),
+            args.threads,
+            args.index,
+            args.refine,
+            args.repeats,
+            embedder,
         )
         rows.append(r)
         print(
-            f"{n:>11,} {r['nlist']:>6d} {r['nprobe']:>6d} {r['nprobe'] / r['nlist']:>7.2%} {r['recall10']:>9.3f} "
+            f"{n:>11,} {r['make_s']:>6.0f} {r['nlist']:>6d} {r['nprobe']:>6d} {r['nprobe'] / r['nlist']:>7.2%} "
+            f"{r['recall10']:>9.3f} "
             f"{r['build_s']:>8.1f} | "
             f"{r['seals_ms']:>8.1f} {r['seals_scored']:>7,.0f} | {r['full_ms']:>8.1f} {r['full_scored']:>10,.0f} | "
             f"{r['full_ms'] / r['seals_ms']:>9.1f}x | {r['seals_found']:>11.1%} {r['full_found']:>6.1%}",
@@ -210,8 +265,7 @@ def report(args):
                 f"  why: to keep recall@10 >= 0.95 a query scans {share_a:.2%} of the cells at 10^5 and "
                 f"{share_b:.2%} at 10^7, so the search reads ~{codes:.0f}x the codes; and "
                 f"{b['seals_scored'] / a['seals_scored']:.2f}x "
-                "the candidates are scored (the labelled set's neighbourhoods overlap less in a denser pool), read "
-                "from random rows of a 2.56 GB array instead of a 26 MB one."
+                "the candidates are scored (the labelled set's neighbourhoods overlap less in a denser pool)."
             )
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
