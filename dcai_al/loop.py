@@ -130,6 +130,15 @@ def _predict_proba(model, X) -> np.ndarray:
     Here the decision values are one float32 mat-vec, then the sigmoid is
     taken in float64 (so confident rows do not all round to 1.0 and tie). The
     full scan and SEALS both score through this, so their costs compare fairly.
+
+    The mat-vec is numpy's einsum, not BLAS: BLAS sums a block's last few
+    rows in another order, so a row's score could change in its last bit with
+    its place in the array (183 of ~1.8M rows over 200 gathers of a 13k x 64
+    array here), and exact duplicates then tied or not by where they sat.
+    einsum gives every row the same sum wherever it is, so the batch does not
+    depend on the order the rows are held in (SEALS holds its candidates in
+    joining order). It cost 0.135 against 0.108 ms for 13k rows and 124
+    against 100 ms for 5M rows, on one thread.
     """
     from scipy.special import expit  # here, not at import: a graded kernel that never trains saves 0.8 s
     from sklearn.linear_model import LogisticRegression
@@ -137,7 +146,7 @@ def _predict_proba(model, X) -> np.ndarray:
     if type(model) is LogisticRegression and getattr(model, "coef_", np.empty((0, 0))).shape[0] == 1:
         X = np.asarray(X)
         coef = model.coef_[0].astype(X.dtype if X.dtype in (np.float32, np.float64) else np.float64)
-        z = (X @ coef).astype(np.float64) + float(model.intercept_[0])
+        z = np.einsum("ij,j->i", X, coef).astype(np.float64) + float(model.intercept_[0])
         p1 = expit(z)
         return np.stack([1.0 - p1, p1], axis=1)
     return np.asarray(model.predict_proba(X), dtype=np.float64)
@@ -175,8 +184,10 @@ class ScoreSelector:
         so a round does not gather them from the pool. Ties go to the lower
         pool index, as in :meth:`select`.
         """
-        if not 1 <= batch_size <= len(ids):
-            raise ValueError(f"batch_size={batch_size} must lie in [1, {len(ids)}], the rows to choose from.")
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer) or len(ids) != len(rows):
+            raise ValueError(f"ids must be one pool index per row of rows ({len(rows)}), got shape {ids.shape}.")
+        batch_size = check_batch_size(batch_size, len(ids))
         scores = np.asarray(self.score(class_probabilities(model, rows, self._n_classes(model))))
         if scores.shape != (len(ids),):
             raise ValueError(f"score must return one score per row: got shape {scores.shape} for {len(ids)} rows.")

@@ -136,7 +136,9 @@ class CandidatePool:
         self._candidates = np.empty(0, dtype=np.int64)
         # The candidates' rows, copied once when each joins, in a buffer of their own (in joining order, not
         # sorted): scoring reads them contiguously. Gathering ~13k rows at random places of a 10^7-row pool
-        # took 1.5 ms of a 4.6 ms round; a round now copies only the ~1k rows that join.
+        # took 1.5 ms of a 4.6 ms round; a round now copies only the ~1k rows that join. The buffer starts
+        # at the first candidate_rows() call, so a pool whose rows nobody scores (k-centers) never pays for it.
+        self._buffered = False
         self._slots = np.empty(0, dtype=np.int64)  # pool index of each buffer row
         self._rows = np.empty((0, self.embeddings.shape[1]), dtype=np.float32)
         self._size = 0
@@ -179,8 +181,9 @@ class CandidatePool:
         self._candidates = kept
 
     def _drop_rows(self, leaving: np.ndarray) -> None:
-        """Remove these candidates' rows from the buffer: the last rows move into the gaps (O(batch))."""
-        if not leaving.size:
+        """Remove these candidates' rows from the buffer: one pass over its ids finds them, and as many
+        rows from its end move into the gaps (no sort, no copy of the buffer)."""
+        if not (self._buffered and leaving.size):
             return
         size = self._size
         gaps = np.flatnonzero(np.isin(self._slots[:size], leaving))
@@ -193,6 +196,8 @@ class CandidatePool:
 
     def _add_rows(self, fresh: np.ndarray) -> None:
         """Append these new candidates' rows, growing the buffer by doubling."""
+        if not self._buffered:
+            return
         end = self._size + fresh.size
         if end > self._slots.size:
             capacity = max(end, 2 * self._slots.size, 1024)
@@ -207,12 +212,18 @@ class CandidatePool:
     def candidate_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """The candidates and their embedding rows, in the buffer's order (not sorted); views, not copies.
 
+        The first call copies every current candidate's row; from then on
+        each update copies only the rows that join.
+
         Returns
         -------
         ids : numpy.ndarray of int64, shape (c,)
         rows : numpy.ndarray of float32, shape (c, d)
             ``rows[i]`` is the embedding of pool index ``ids[i]``.
         """
+        if not self._buffered:
+            self._buffered = True
+            self._add_rows(self._candidates)
         return self._slots[: self._size], self._rows[: self._size]
 
     @property
@@ -324,7 +335,7 @@ class Seals:
             return self._select(model, X_pool, labelled, batch_size, rng)
 
     def _select(self, model, X_pool, labelled, batch_size, rng):
-        if len(self.pool) >= batch_size and hasattr(self.selector, "select_rows") and X_pool is self.pool.embeddings:
+        if len(self.pool) >= batch_size and _scores_rows(self.selector) and X_pool is self.pool.embeddings:
             # A selector that scores rows one by one takes the pool's own copy of the candidates' rows
             # (only when the model's features are the embeddings themselves, as in run_seals).
             ids, rows = self.pool.candidate_rows()
@@ -338,6 +349,14 @@ class Seals:
         picked = check_indices(picked, self.pool.n, "selection")  # O(batch): the selector may be anyone's
         self.pool.update(picked)
         return picked
+
+
+def _scores_rows(selector) -> bool:
+    """Whether ``selector.select`` on gathered rows is its ``select_rows``: true of a ScoreSelector unless a
+    subclass changed ``select`` alone (its own rule, e.g. a filter, must then run)."""
+    if not hasattr(selector, "select_rows"):
+        return False
+    return not isinstance(selector, ScoreSelector) or type(selector).select is ScoreSelector.select
 
 
 def check_search_run(embeddings, y, labelled, n_rounds, batch_size, X_test=None, y_test=None):

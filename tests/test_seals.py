@@ -80,21 +80,28 @@ class RowsHidden:
         return self.inner.select(*args)
 
 
-@pytest.mark.parametrize("coarse", [False, True], ids=["distinct scores", "scores in 4 ties"])
-def test_scoring_the_pools_row_copy_picks_what_scoring_the_pool_rows_picks_ties_included(coarse, rare_pool):
+@pytest.mark.parametrize(
+    "ties", ["none", "coarse scores", "duplicate rows"], ids=["distinct scores", "scores in 4 ties", "duplicate rows"]
+)
+def test_scoring_the_pools_row_copy_picks_what_scoring_the_pool_rows_picks_ties_included(ties, rare_pool):
     from sklearn.linear_model import LogisticRegression
 
     from dcai_al.loop import ScoreSelector, run_loop
     from dcai_al.seals import Seals
 
     X, y, *_ = rare_pool
+    if ties == "duplicate rows":  # every row twice, the copies far apart: exact ties wherever they are held
+        X, y = np.concatenate([X[:10_000], X[:10_000]]), np.concatenate([y[:10_000], y[:10_000]])
+    coarse = ties == "coarse scores"
     labelled = np.concatenate([np.flatnonzero(y == 1)[:3], np.flatnonzero(y == 0)[:30]])
     calls = []
 
-    class Counted(ScoreSelector):
-        def select(self, *args):
-            calls.append(1)
-            return super().select(*args)
+    class Counted(ScoreSelector):  # records whether each round scored the pool's own row copy
+        def select_rows(self, model, rows, ids, batch_size):
+            calls.append(any(np.shares_memory(rows, s.pool._rows) for s in made))
+            return super().select_rows(model, rows, ids, batch_size)
+
+    made = []
 
     def score(probs):
         return np.round(probs[:, 1] * 3) if coarse else probs[:, 1]
@@ -102,11 +109,39 @@ def test_scoring_the_pools_row_copy_picks_what_scoring_the_pool_rows_picks_ties_
     runs = []
     for wrap in (lambda s: s, RowsHidden):
         seals = Seals(wrap(Counted(score, n_classes=2)), CandidatePool(build_index(X), X, k=20))
+        made.append(seals)
         h = run_loop(LogisticRegression(max_iter=500), X, y, score=seals, labelled=labelled, batch_size=10, n_rounds=8)
         runs.append(h.chosen)
-    assert len(calls) == 8  # only the second run gathered rows from the pool: the first took the row copy
+    assert calls == [True] * 8 + [False] * 8  # the first run took the row copy, the second gathered rows
     for fast, general in zip(*runs, strict=True):
         assert np.array_equal(fast, general)
+
+
+def test_a_score_selector_whose_select_has_its_own_rule_is_asked_through_select(rng):
+    from sklearn.linear_model import LogisticRegression
+
+    from dcai_al.loop import ScoreSelector, run_loop
+    from dcai_al.seals import Seals
+
+    class EvenOnly(ScoreSelector):
+        def select(self, model, X_pool, labelled, unlabelled, batch_size, rng):
+            return super().select(model, X_pool, labelled, unlabelled[unlabelled % 2 == 0], batch_size, rng)
+
+    X = rng.standard_normal((400, 3)).astype(np.float32)
+    y = (X[:, 0] > 1).astype(int)
+    labelled = np.concatenate([np.flatnonzero(y == 1)[:2], np.flatnonzero(y == 0)[:10]])
+    seals = Seals(EvenOnly(most_likely_positive, n_classes=2), CandidatePool(build_index(X), X, k=30))
+    h = run_loop(LogisticRegression(), X, y, score=seals, labelled=labelled, batch_size=5, n_rounds=3)
+    assert all(i % 2 == 0 for picks in h.chosen[1:] for i in picks)
+
+
+def test_a_pool_whose_rows_nobody_scores_keeps_no_copy_of_them(rng):
+    X = rng.standard_normal((300, 4)).astype(np.float32)
+    pool = CandidatePool(build_index(X), X, 6).update([0, 1, 2])
+    pool.update(pool.candidates[:3])
+    assert pool._rows.shape[0] == 0  # nothing asked for rows yet
+    ids, rows = pool.candidate_rows()  # the first call copies the current candidates
+    assert np.array_equal(np.sort(ids), pool.candidates) and np.array_equal(rows, X[ids])
 
 
 def test_when_the_models_features_are_not_the_embeddings_seals_scores_the_models_features(rng):
