@@ -164,6 +164,9 @@ def top_by_score(scores: np.ndarray, batch_size: int, ids: np.ndarray | None = N
     :func:`select_top` gives on the same pool sorted by id. One partition,
     no sort of the whole array.
 
+    Only shapes and the batch size are checked here (not every value: the
+    loop calls this each round on scores it has checked).
+
     Parameters
     ----------
     scores : numpy.ndarray of float, shape (m,)
@@ -178,7 +181,15 @@ def top_by_score(scores: np.ndarray, batch_size: int, ids: np.ndarray | None = N
     numpy.ndarray of int64, shape (batch_size,)
         Positions in ``scores``, in decreasing order of score.
     """
-    n, b = scores.shape[0], batch_size
+    scores = np.asarray(scores)
+    if scores.ndim != 1 or not np.issubdtype(scores.dtype, np.floating):
+        raise ValueError(f"scores must be a 1-D float array, got shape {scores.shape} of {scores.dtype}.")
+    n = scores.shape[0]
+    b = check_batch_size(batch_size, n)
+    if ids is not None:
+        ids = np.asarray(ids)
+        if ids.shape != scores.shape or not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(f"ids must be integers of the same shape as scores {scores.shape}, got {ids.shape}.")
     kth = np.partition(scores, n - b)[n - b]
     above = np.flatnonzero(scores > kth)
     ties = np.flatnonzero(scores == kth)

@@ -90,9 +90,9 @@ def mnist1d_signals(labels, *, seed=0, draws: dict | None = None) -> np.ndarray:
     labels : array-like of int, shape (n,)
         Digits 0-9; one signal is made for each.
     seed : int, numpy.random.Generator or None
-        For :func:`draw_transforms`, when ``draws`` is None.
+        For :func:`draw_transforms`; not used when ``draws`` is given.
     draws : dict, optional
-        The random draws, as :func:`draw_transforms` returns them.
+        The random draws, as :func:`draw_transforms` returns them, one per label.
 
     Returns
     -------
@@ -110,8 +110,8 @@ def mnist1d_signals(labels, *, seed=0, draws: dict | None = None) -> np.ndarray:
         raise ValueError(f"labels must be digits 0-9, got values from {labels.min()} to {labels.max()}.")
     templates, args = _recipe()
     n, t = labels.size, templates.shape[1]
-    d = draw_transforms(n, seed) if draws is None else draws
     length = args.template_len + args.padding[-1]
+    d = draw_transforms(n, seed) if draws is None else _checked_draws(draws, n, length, args)
     padded = np.zeros((n, t + args.padding[-1] + 1))
     padded[:, :t] = templates[labels] + 1e-8  # the package's eps: the template is never exactly zero
     x = _linear_resample(padded, t + d["pad"], length)
@@ -124,6 +124,28 @@ def mnist1d_signals(labels, *, seed=0, draws: dict | None = None) -> np.ndarray:
     return _linear_resample(x, np.full(n, length), args.final_seq_length)
 
 
+def _checked_draws(draws, n: int, length: int, args) -> dict:
+    """``draws`` with every key, one entry per sample, and pads and shifts in the package's ranges."""
+    if not isinstance(draws, dict):
+        raise TypeError(f"draws must be a dict as draw_transforms returns, got {type(draws).__name__}.")
+    missing = {"pad", "scale", "shift", "corr", "iid", "shear"} - set(draws)
+    if missing:
+        raise ValueError(f"draws lacks {sorted(missing)}: give every key draw_transforms returns.")
+    out = {key: np.asarray(value) for key, value in draws.items()}
+    for key in ("pad", "scale", "shift", "shear"):
+        if out[key].shape != (n,):
+            raise ValueError(f"draws[{key!r}] must have shape ({n},), one per label, got {out[key].shape}.")
+    for key in ("corr", "iid"):
+        if out[key].shape != (n, length):
+            raise ValueError(f"draws[{key!r}] must have shape ({n}, {length}), got {out[key].shape}.")
+    low, high = args.padding
+    if out["pad"].min() < low or out["pad"].max() > high:
+        raise ValueError(f"draws['pad'] must lie in [{low}, {high}], got {out['pad'].min()} to {out['pad'].max()}.")
+    if out["shift"].min() < 0 or out["shift"].max() >= args.max_translation:
+        raise ValueError(f"draws['shift'] must lie in [0, {args.max_translation - 1}].")
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def raw_moments() -> tuple[float, float]:
     """Mean and standard deviation of raw signals, over a fixed seeded sample of balanced digits."""
@@ -134,5 +156,8 @@ def raw_moments() -> tuple[float, float]:
 
 def standardise(signals: np.ndarray) -> np.ndarray:
     """Signals centred and scaled as the package scales a dataset, float32, shape (n, 1, 40) for a 1-D CNN."""
+    signals = np.asarray(signals)
+    if signals.ndim != 2:
+        raise ValueError(f"signals must have shape (n, length), as mnist1d_signals returns, got {signals.shape}.")
     mean, std = raw_moments()
-    return ((np.asarray(signals) - mean) / std).astype(np.float32)[:, None, :]
+    return ((signals - mean) / std).astype(np.float32)[:, None, :]

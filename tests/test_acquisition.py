@@ -169,3 +169,20 @@ def test_top_by_score_over_rows_in_any_order_picks_what_select_top_picks_over_th
     by_id = np.argsort(ids)
     expected = ids[by_id][select_top(scores[by_id], 25)]
     assert np.array_equal(ids[top_by_score(scores, 25, ids)], expected)
+
+
+@pytest.mark.parametrize(
+    "call, error, word",
+    [
+        (lambda f: f(np.array([1.0, 2.0]), 3), ValueError, "batch_size"),
+        (lambda f: f(np.array([1.0, 2.0]), 0), ValueError, "batch_size"),
+        (lambda f: f(np.array([1.0, 2.0]), 1.5), TypeError, "batch_size"),
+        (lambda f: f(np.array([[1.0, 2.0]]), 1), ValueError, "scores"),
+        (lambda f: f(np.array([1.0, 2.0]), 1, np.array([3])), ValueError, "ids"),
+    ],
+)
+def test_top_by_score_refuses_a_bad_batch_size_scores_or_ids_by_name(call, error, word):
+    from dcai_al.acquisition import top_by_score
+
+    with pytest.raises(error, match=word):
+        call(top_by_score)

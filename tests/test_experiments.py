@@ -1,5 +1,6 @@
 """Every registered lab experiment runs at quick size and reports measured numbers and figures."""
 
+import numpy as np
 import pytest
 
 from dcai_al.experiments import LABS, RunConfig, run_labs
@@ -75,3 +76,21 @@ def test_lab3_selection_cost_runs_on_the_generator_without_a_network_and_reports
     (row,) = lab3.selection_cost([3_000], rounds=2, k=10)
     assert row["n"] == 3_000 and row["seals_s"] > 0 and row["full_s"] > 0
     assert 1 <= row["nprobe"] <= row["nlist"] and row["candidates"] > 0
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, word",
+    [
+        (dict(block=0), ValueError, "block"),
+        (dict(prevalence=3.0), ValueError, "prevalence"),
+        (dict(out=None, n=-1), ValueError, "n"),
+        (dict(out=np.zeros((10, 4))), ValueError, "out"),
+    ],
+)
+def test_lab3_generated_embeddings_refuses_bad_sizes_by_name(kwargs, error, word):
+    from dcai_al.experiments import lab3
+
+    args = dict(n=10)
+    args.update(kwargs)
+    with pytest.raises(error, match=word):
+        lab3.generated_embeddings(None, **args)

@@ -66,3 +66,25 @@ def test_standardised_signals_have_zero_mean_and_unit_spread_as_the_package_scal
 def test_labels_that_are_not_digits_are_refused_by_name(labels):
     with pytest.raises(ValueError, match="labels"):
         mnist1d_signals(np.array(labels))
+
+
+@pytest.mark.parametrize(
+    "change, word",
+    [
+        (lambda d: d.pop("iid"), "lacks"),
+        (lambda d: d.update(pad=d["pad"][:1]), "pad"),
+        (lambda d: d.update(pad=d["pad"] + 30), "pad"),
+        (lambda d: d.update(shift=d["shift"] + 48), "shift"),
+        (lambda d: d.update(corr=d["corr"][:, :40]), "corr"),
+    ],
+)
+def test_draws_that_do_not_fit_the_labels_or_the_recipe_are_refused_by_name(change, word):
+    draws = draw_transforms(3, seed=0)
+    change(draws)
+    with pytest.raises(ValueError, match=word):
+        mnist1d_signals(np.array([1, 2, 3]), draws=draws)
+
+
+def test_standardise_wants_signals_of_shape_n_by_length():
+    with pytest.raises(ValueError, match="signals"):
+        standardise(np.zeros(40))

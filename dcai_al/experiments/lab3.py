@@ -31,7 +31,7 @@ from ..models import TorchClassifier
 from ..seals import build_index, most_likely_positive, run_seals
 from ..seals_round import run_rounds
 from ..seals_round import seals_round as kit_round
-from ..validation import check_positive_int
+from ..validation import check_fraction, check_positive_int
 from . import Report, RunConfig, Table, cpu_threads
 
 D = 64
@@ -169,7 +169,12 @@ def generated_embeddings(
         A fitted network, e.g. :attr:`EmbeddedPool.embedder`.
     n : int
     seed : int
-        Seeds the labels and every block's draws.
+        Seeds the labels and every block's draws (one seed with another
+        ``block`` gives other samples: the draws are made block by block).
+    prevalence : float
+        Probability of the rare digit, in (0, 1].
+    block : int
+        Samples made and embedded at a time.
     out : numpy.ndarray of shape (n, d), float32, optional
         Written in place (to avoid a second copy of a large pool).
 
@@ -180,6 +185,12 @@ def generated_embeddings(
         1 for the rare digit.
     """
     n = check_positive_int(n, "n")
+    block = check_positive_int(block, "block")
+    prevalence = check_fraction(prevalence, "prevalence")
+    if out is not None and not (
+        isinstance(out, np.ndarray) and out.dtype == np.float32 and out.ndim == 2 and out.shape[0] == n
+    ):
+        raise ValueError(f"out must be a float32 array of {n} rows, got {getattr(out, 'shape', out)!r}.")
     rng = np.random.default_rng(seed)
     digits = rng.integers(0, 9, n)
     digits[digits >= RARE_CLASS] += 1  # the other nine digits, equally likely
