@@ -29,7 +29,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--lab", type=int, nargs="+", choices=sorted(LABS), help="labs to run (default: all)")
     size = run.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="small sizes (CI); also set by DCAI_AL_QUICK=1")
-    size.add_argument("--full", action="store_true", help="the largest sizes (e.g. SEALS at 1M points)")
+    size.add_argument(
+        "--full",
+        action="store_true",
+        help="the largest sizes: Lab 3's cost curve to 10^7 rows (about 8 GB), Lab 4 with pools of 20k and 40k",
+    )
     run.add_argument("--device", choices=["cpu", "cuda", "mps"], default=None, help="torch device (default: best)")
     run.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
     run.add_argument("--out", type=Path, default=Path("results"), help="output folder (default results/)")

@@ -488,6 +488,6 @@ def summary_text(found, ap, total_pos, ceiling, cost, search) -> str:
         f"{small['n']:,} to {big['n']:,} rows the full scan's round grew from {small['full_s'] * 1e3:.1f} to "
         f"{big['full_s'] * 1e3:.1f} ms and SEALS's from {small['seals_s'] * 1e3:.1f} to {big['seals_s'] * 1e3:.1f} "
         f"ms (scoring {small['candidates']:,} to {big['candidates']:,} candidates), so at {big['n']:,} rows a SEALS "
-        f"round cost {big['seals_s'] / big['full_s']:.2f} of a full scan's ({big['full_s'] / big['seals_s']:.1f}x "
+        f"round cost {big['seals_s'] / big['full_s']:.1%} of a full scan's ({big['full_s'] / big['seals_s']:.1f}x "
         "cheaper)."
     )
