@@ -12,9 +12,9 @@ A score over class probabilities becomes a selector through
 :class:`ScoreSelector`, which also offers
 ``select_rows(model, rows, ids, batch_size) -> pool indices`` for rows
 already gathered, in any order (SEALS keeps its candidates' rows so);
-k-centers and the hybrid live in :mod:`dcai_al.diversity`; SEALS (:class:`dcai_al.seals.Seals`) wraps any
-selector and narrows ``unlabelled`` to its candidate pool, as small-text
-wraps a base strategy. Every run returns one :class:`History`.
+k-centers and the hybrid live in :mod:`dcai_al.diversity`; SEALS
+(:class:`dcai_al.seals.Seals`) wraps any selector and narrows
+``unlabelled`` to its candidate pool, as small-text wraps a base strategy. Every run returns one :class:`History`.
 
 Lecture: "Growing or Compressing Datasets", section *Active learning*.
 """
@@ -187,7 +187,6 @@ class ScoreSelector:
         ids = np.asarray(ids)
         if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer) or len(ids) != len(rows):
             raise ValueError(f"ids must be one pool index per row of rows ({len(rows)}), got shape {ids.shape}.")
-        batch_size = check_batch_size(batch_size, len(ids))
         scores = np.asarray(self.score(class_probabilities(model, rows, self._n_classes(model))))
         if scores.shape != (len(ids),):
             raise ValueError(f"score must return one score per row: got shape {scores.shape} for {len(ids)} rows.")
